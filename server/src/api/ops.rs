@@ -1,0 +1,128 @@
+//! Operational endpoints: liveness, readiness, metrics, the API document and its `/docs` page, the
+//! official `/health` `/ping` `/version`, and the not-found answer.
+
+use super::AppState;
+use super::problem::Problem;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::json;
+use std::time::Duration;
+
+const OPENAPI_YAML: &str = include_str!("../../openapi.yaml");
+const DOCS_HTML: &str = include_str!("docs.html");
+/// Readiness must answer quickly even when the store hangs: probes have their own short timeouts.
+const READY_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Build metadata, set by the release build through environment variables at compile time.
+pub fn build_info() -> serde_json::Value {
+    json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "git_commit": option_env!("MCP_REGISTRY_BUILD_COMMIT").unwrap_or("unknown"),
+        "build_time": option_env!("MCP_REGISTRY_BUILD_TIME").unwrap_or("unknown"),
+    })
+}
+
+/// Liveness: the process serves HTTP. Never depends on the store, so a database outage does not get
+/// every replica restarted.
+pub async fn healthz() -> Response {
+    Json(json!({ "status": "ok" })).into_response()
+}
+
+/// Readiness: not draining, store reachable, schema current.
+pub async fn readyz(State(s): State<AppState>) -> Response {
+    if s.is_draining() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "draining" })),
+        )
+            .into_response();
+    }
+    match tokio::time::timeout(READY_CHECK_TIMEOUT, s.store.schema_state()).await {
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "unavailable", "error": "store did not answer within 2s" })),
+        )
+            .into_response(),
+        Ok(Err(e)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "unavailable", "error": e.to_string() })),
+        )
+            .into_response(),
+        Ok(Ok(schema)) if !schema.is_current() => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "schema behind", "pending_migrations": schema.pending() })),
+        )
+            .into_response(),
+        Ok(Ok(_)) => {
+            Json(json!({ "status": "ready", "backend": s.store.backend() })).into_response()
+        }
+    }
+}
+
+pub async fn api_health() -> Response {
+    Json(json!({ "status": "ok" })).into_response()
+}
+
+pub async fn ping() -> Response {
+    Json(json!({ "pong": true })).into_response()
+}
+
+pub async fn version() -> Response {
+    Json(build_info()).into_response()
+}
+
+pub async fn metrics(State(s): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        s.metrics.render(),
+    )
+        .into_response()
+}
+
+pub async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/yaml")], OPENAPI_YAML).into_response()
+}
+
+pub async fn openapi_json() -> Response {
+    match serde_norway::from_str::<serde_json::Value>(OPENAPI_YAML) {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("openapi.yaml: {e}"),
+        )
+        .into_response(),
+    }
+}
+
+pub async fn docs() -> Html<&'static str> {
+    Html(DOCS_HTML)
+}
+
+pub async fn root() -> Response {
+    Json(json!({
+        "name": "mcp-registry",
+        "api": ["/v0.1", "/v0"],
+        "docs": "/docs",
+        "openapi": "/openapi.yaml",
+    }))
+    .into_response()
+}
+
+/// Unknown routes: a problem body; when the version prefix is missing, say which path was meant.
+pub async fn not_found(uri: Uri) -> Response {
+    let path = uri.path();
+    let detail = if !path.starts_with("/v0") && (path.starts_with("/servers") || path == "/publish")
+    {
+        format!(
+            "Endpoint not found. API paths start with a version prefix: did you mean /v0.1{path}?"
+        )
+    } else {
+        "Endpoint not found".to_owned()
+    };
+    Problem::not_found(detail).into_response()
+}

@@ -1,0 +1,331 @@
+//! Write endpoints, in the official server's order of checks: request constraints (422, before auth) →
+//! token (401) → permission (403) → semantic validation (422) → storage rules (400 with the cause).
+
+use super::AppState;
+use super::path::{ServerName, ServerVersion};
+use super::problem::{ApiResult, ErrorDetail, Problem};
+use crate::auth::Principal;
+use crate::model::{MAX_STATUS_MESSAGE_CHARS, ServerRecord, Status, remote_urls_of};
+use crate::store::{NewVersion, StatusChange, StoreError, plan};
+use crate::validation;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+const PUBLISH_FAILED: &str = "Failed to publish server";
+
+/// The `Authorization` header is a required parameter: its absence is a 422 like any missing field.
+fn auth_header(headers: &HeaderMap) -> Result<String, ErrorDetail> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            Problem::field(
+                "header.Authorization",
+                "required header parameter is missing",
+                None,
+            )
+        })
+}
+
+fn parse_body(body: &Bytes) -> ApiResult<Value> {
+    serde_json::from_slice(body).map_err(|e| {
+        Problem::bad_request("request body is not valid JSON").with_errors([Problem::field(
+            "body",
+            e.to_string(),
+            None,
+        )])
+    })
+}
+
+fn authorize(s: &AppState, header: &str) -> ApiResult<Principal> {
+    s.tokens
+        .authorize(header)
+        .map_err(|e| Problem::new(StatusCode::UNAUTHORIZED, e.to_string()))
+}
+
+fn semantic_gate(body: &Value) -> ApiResult<()> {
+    let findings = validation::check_semantic(body);
+    if findings.errors.is_empty() {
+        return Ok(());
+    }
+    Err(Problem::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "server.json failed validation; POST it to /v0.1/validate for the full report",
+    )
+    .with_errors(findings.errors.into_iter().map(ErrorDetail::from)))
+}
+
+fn new_version(body: &Value) -> NewVersion {
+    let stored = validation::normalize_for_storage(body);
+    NewVersion {
+        name: stored["name"].as_str().unwrap_or_default().to_owned(),
+        version: stored["version"].as_str().unwrap_or_default().to_owned(),
+        remote_urls: remote_urls_of(&stored),
+        server_json: stored.to_string(),
+    }
+}
+
+fn record_response(r: &ServerRecord) -> Response {
+    Json(r.response()).into_response()
+}
+
+/// `POST /publish`.
+pub async fn publish(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let header = auth_header(&headers);
+    let json = parse_body(&body)?;
+    let mut errors: Vec<ErrorDetail> = header.as_ref().err().cloned().into_iter().collect();
+    errors.extend(
+        validation::check_structure(&json, "body")
+            .into_iter()
+            .map(ErrorDetail::from),
+    );
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    let principal = authorize(&s, &header.expect("checked above"))?;
+    let name = json["name"].as_str().unwrap_or_default();
+    if !principal.can_publish(name) {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "You do not have permission to publish this server. You have permission to publish: {}",
+                principal.patterns()
+            ),
+        ));
+    }
+    semantic_gate(&json)?;
+    // The publisher `_meta` cap is a service rule in the official server: 400 with the cause.
+    validation::check_publisher_meta_size(&json)
+        .map_err(|m| Problem::bad_request(PUBLISH_FAILED).with_cause(m))?;
+    let rec = s
+        .store
+        .publish(new_version(&json))
+        .await
+        .map_err(|e| Problem::from_store(e, PUBLISH_FAILED))?;
+    tracing::info!(server = %rec.name, version = %rec.version, token = %principal.name, latest = rec.is_latest, "published");
+    Ok(record_response(&rec))
+}
+
+/// `PUT /servers/{name}/versions/{version}`: admin edit of a published version (official `edit` permission).
+pub async fn edit(
+    State(s): State<AppState>,
+    ServerVersion(name, version): ServerVersion,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let header = auth_header(&headers);
+    let json = parse_body(&body)?;
+    let mut errors: Vec<ErrorDetail> = header.as_ref().err().cloned().into_iter().collect();
+    errors.extend(
+        validation::check_structure(&json, "body")
+            .into_iter()
+            .map(ErrorDetail::from),
+    );
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    let principal = authorize(&s, &header.expect("checked above"))?;
+    if !principal.can_edit() {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "You do not have edit permissions for this server",
+        ));
+    }
+    if json["name"].as_str() != Some(name.as_str()) {
+        return Err(Problem::bad_request(
+            "Cannot rename server: the body name must equal the path name",
+        ));
+    }
+    if json["version"].as_str() != Some(version.as_str()) {
+        return Err(Problem::bad_request(
+            "Version in request body must match the version in the URL path",
+        ));
+    }
+    semantic_gate(&json)?;
+    validation::check_publisher_meta_size(&json)
+        .map_err(|m| Problem::bad_request("Failed to edit server").with_cause(m))?;
+    let rec = s
+        .store
+        .edit(new_version(&json))
+        .await
+        .map_err(|e| Problem::from_store(e, "Failed to edit server"))?;
+    tracing::info!(server = %rec.name, version = %rec.version, token = %principal.name, "edited");
+    Ok(record_response(&rec))
+}
+
+/// Checks shared by the status endpoints; returns the principal and the requested change.
+fn status_request(
+    s: &AppState,
+    name: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> ApiResult<StatusChange> {
+    let header = auth_header(headers);
+    let json = parse_body(body)?;
+    let mut errors: Vec<ErrorDetail> = header.as_ref().err().cloned().into_iter().collect();
+    let status = match json.get("status") {
+        None => {
+            errors.push(Problem::field(
+                "body.status",
+                "expected required property status to be present",
+                None,
+            ));
+            None
+        }
+        Some(Value::String(v)) => match v.parse::<Status>() {
+            Ok(st) => Some(st),
+            Err(_) => {
+                errors.push(Problem::field(
+                    "body.status",
+                    "expected value to be one of \"active, deprecated, deleted\"",
+                    Some(json["status"].clone()),
+                ));
+                None
+            }
+        },
+        Some(other) => {
+            errors.push(Problem::field(
+                "body.status",
+                "expected string",
+                Some(other.clone()),
+            ));
+            None
+        }
+    };
+    let message = match json.get("statusMessage") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(m)) if m.chars().count() > MAX_STATUS_MESSAGE_CHARS => {
+            errors.push(Problem::field(
+                "body.statusMessage",
+                format!("expected length <= {MAX_STATUS_MESSAGE_CHARS}"),
+                Some(json["statusMessage"].clone()),
+            ));
+            None
+        }
+        Some(Value::String(m)) => Some(m.clone()),
+        Some(other) => {
+            errors.push(Problem::field(
+                "body.statusMessage",
+                "expected string",
+                Some(other.clone()),
+            ));
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    let principal = authorize(s, &header.expect("checked above"))?;
+    if !principal.can_publish(name) {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "You do not have publish or edit permissions for this server",
+        ));
+    }
+    let status = status.expect("checked above");
+    if status == Status::Active && message.is_some() {
+        return Err(Problem::bad_request(
+            "statusMessage cannot be set when status is active",
+        ));
+    }
+    Ok(StatusChange { status, message })
+}
+
+/// `PATCH /servers/{name}/versions/{version}/status`.
+pub async fn set_version_status(
+    State(s): State<AppState>,
+    ServerVersion(name, version): ServerVersion,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let change = status_request(&s, &name, &headers, &body)?;
+    let rows = s
+        .store
+        .set_status(&name, Some(&version), &change)
+        .await
+        .map_err(|e| Problem::from_store(e, "Failed to update server status"))?;
+    Ok(record_response(&rows[0]))
+}
+
+/// `PATCH /servers/{name}/status`: all versions, all-or-nothing. `updatedCount` is the number of
+/// versions returned (every version of the server), as the official server reports it.
+pub async fn set_server_status(
+    State(s): State<AppState>,
+    ServerName(name): ServerName,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let change = status_request(&s, &name, &headers, &body)?;
+    let rows = s
+        .store
+        .set_status(&name, None, &change)
+        .await
+        .map_err(|e| Problem::from_store(e, "Failed to update server status"))?;
+    let servers: Vec<_> = rows.iter().map(ServerRecord::response).collect();
+    Ok(Json(json!({ "updatedCount": servers.len(), "servers": servers })).into_response())
+}
+
+/// `DELETE /servers/{name}/versions/{version}`: a soft delete (status `deleted`), so the version stays
+/// reserved and can be restored by a status change; deleting a deleted version answers its current state.
+pub async fn delete_version(
+    State(s): State<AppState>,
+    ServerVersion(name, version): ServerVersion,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let header = auth_header(&headers).map_err(|e| Problem::validation([e]))?;
+    let principal = authorize(&s, &header)?;
+    if !principal.can_publish(&name) {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "You do not have permission to delete this server",
+        ));
+    }
+    let change = StatusChange {
+        status: Status::Deleted,
+        message: None,
+    };
+    let rec = match s.store.set_status(&name, Some(&version), &change).await {
+        Ok(rows) => rows.into_iter().next().expect("one row"),
+        Err(StoreError::Rejected(m)) if m == plan::NO_CHANGES => s
+            .store
+            .get(
+                &name,
+                &crate::store::VersionRef::Exact(version.clone()),
+                true,
+            )
+            .await
+            .map_err(|e| Problem::from_store(e, "Failed to delete server version"))?
+            .ok_or_else(|| Problem::not_found(plan::VERSION_NOT_FOUND))?,
+        Err(e) => return Err(Problem::from_store(e, "Failed to delete server version")),
+    };
+    Ok(record_response(&rec))
+}
+
+/// `POST /validate`: the full report (JSON Schema, constraints and semantic rules) without storing.
+pub async fn validate(body: Bytes) -> ApiResult<Response> {
+    let json = parse_body(&body)?;
+    let findings = validation::validate_all(&json);
+    let issue = |e: &validation::FieldError, severity: &str| {
+        json!({
+            "path": e.location.strip_prefix("body.").unwrap_or(&e.location),
+            "message": e.message,
+            "severity": severity,
+        })
+    };
+    let issues: Vec<Value> = findings
+        .errors
+        .iter()
+        .map(|e| issue(e, "error"))
+        .chain(findings.warnings.iter().map(|w| issue(w, "warning")))
+        .collect();
+    Ok(Json(json!({ "valid": findings.errors.is_empty(), "issues": issues })).into_response())
+}

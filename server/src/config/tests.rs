@@ -1,0 +1,170 @@
+use super::*;
+use std::io::Write;
+
+fn file(yaml: &str) -> tempfile::NamedTempFile {
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(yaml.as_bytes()).unwrap();
+    f
+}
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn defaults_run_sqlite_on_loopback() {
+    let c = Config::load_from(None, &[], &Overrides::default()).unwrap();
+    assert_eq!(c.server.listen, "127.0.0.1:8080");
+    assert_eq!(c.storage.backend, Backend::Sqlite);
+    assert!(c.storage.migrate_on_start);
+    assert_eq!(c.rate_limit.per_ip_per_minute, 180);
+}
+
+#[test]
+fn precedence_is_defaults_file_env_flags() {
+    let f = file(
+        "server:\n  listen: 0.0.0.0:9000\n  shutdown_grace: 10s\nstorage:\n  sqlite:\n    path: /tmp/x.db\n",
+    );
+    let e = env(&[
+        ("MCP_REGISTRY_SERVER_LISTEN", "0.0.0.0:9001"),
+        (
+            "MCP_REGISTRY_SERVER_CORS_ALLOWED_ORIGINS",
+            "https://a, https://b",
+        ),
+    ]);
+    let c = Config::load_from(Some(f.path()), &e, &Overrides::default()).unwrap();
+    assert_eq!(c.server.listen, "0.0.0.0:9001");
+    assert_eq!(c.server.shutdown_grace, Duration::from_secs(10));
+    assert_eq!(c.storage.sqlite.path, PathBuf::from("/tmp/x.db"));
+    assert_eq!(
+        c.server.cors_allowed_origins,
+        vec!["https://a", "https://b"]
+    );
+    let o = Overrides {
+        listen: Some("127.0.0.1:1".into()),
+        ..Default::default()
+    };
+    let c = Config::load_from(Some(f.path()), &e, &o).unwrap();
+    assert_eq!(c.server.listen, "127.0.0.1:1");
+}
+
+#[test]
+fn config_file_from_env_variable() {
+    let f = file("log:\n  format: text\n");
+    let e = env(&[("MCP_REGISTRY_CONFIG", f.path().to_str().unwrap())]);
+    let c = Config::load_from(None, &e, &Overrides::default()).unwrap();
+    assert_eq!(c.log.format, LogFormat::Text);
+}
+
+#[test]
+fn unknown_file_key_is_named_with_a_suggestion() {
+    let f = file("server:\n  listn: 0.0.0.0:1\n");
+    let err = Config::load_from(Some(f.path()), &[], &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("unknown key 'server.listn'"), "{err}");
+    assert!(err.contains("Did you mean 'listen'"), "{err}");
+    let f = file("storage:\n  postgres:\n    ur1: x\n");
+    let err = Config::load_from(Some(f.path()), &[], &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("'storage.postgres.ur1'"), "{err}");
+}
+
+#[test]
+fn unknown_token_field_is_rejected() {
+    let f = file("auth:\n  tokens:\n    - name: a\n      sha256: abc\n      namespace: [x]\n");
+    let err = Config::load_from(Some(f.path()), &[], &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("namespace"), "{err}");
+}
+
+#[test]
+fn unknown_env_variable_is_rejected_with_a_suggestion() {
+    let e = env(&[("MCP_REGISTRY_SERVER_LISTN", "x")]);
+    let err = Config::load_from(None, &e, &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("MCP_REGISTRY_SERVER_LISTN"), "{err}");
+    assert!(err.contains("MCP_REGISTRY_SERVER_LISTEN"), "{err}");
+}
+
+#[test]
+fn typed_env_values_are_checked() {
+    let e = env(&[("MCP_REGISTRY_METRICS_ENABLED", "maybe")]);
+    let err = Config::load_from(None, &e, &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("expected true or false"), "{err}");
+    let e = env(&[("MCP_REGISTRY_SERVER_REQUEST_TIMEOUT", "soon")]);
+    let err = Config::load_from(None, &e, &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not a duration"), "{err}");
+    let e = env(&[("MCP_REGISTRY_STORAGE_BACKEND", "oracle")]);
+    assert!(Config::load_from(None, &e, &Overrides::default()).is_err());
+}
+
+#[test]
+fn env_names_are_unique() {
+    let d = serde_json::to_value(Config::default()).unwrap();
+    let keys = env::env_keys(&d);
+    let mut names: Vec<_> = keys.iter().map(|(n, _)| n.clone()).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), keys.len());
+}
+
+#[test]
+fn every_key_is_documented() {
+    let doc = include_str!("../../../docs/configuration.md");
+    let d = serde_json::to_value(Config::default()).unwrap();
+    for (_, path) in env::env_keys(&d) {
+        assert!(
+            doc.contains(&format!("`{path}`")),
+            "docs/configuration.md does not document `{path}`"
+        );
+    }
+    assert!(doc.contains("`auth.tokens`"));
+}
+
+#[test]
+fn postgres_backend_needs_a_url_and_readable_secret_files() {
+    let f = file("storage:\n  backend: postgres\n");
+    let err = Config::load_from(Some(f.path()), &[], &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("storage.postgres.url"), "{err}");
+    let f = file(
+        "storage:\n  backend: postgres\n  postgres:\n    url: postgres://a@b/c\n    password_file: /nonexistent/pw\n",
+    );
+    let err = Config::load_from(Some(f.path()), &[], &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("storage.postgres.password_file") && err.contains("/nonexistent/pw"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_listen_address_is_explained() {
+    let e = env(&[("MCP_REGISTRY_SERVER_LISTEN", "localhost")]);
+    let err = Config::load_from(None, &e, &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("server.listen"), "{err}");
+}
+
+#[test]
+fn redaction_hides_passwords() {
+    let mut c = Config::default();
+    c.storage.postgres.url = "postgres://app:s3cret@db:5432/r".into();
+    let y = c.redacted_yaml();
+    assert!(!y.contains("s3cret"));
+    assert!(y.contains("REDACTED"));
+}

@@ -1,0 +1,194 @@
+//! Storage: one [`Store`] trait, several backends, one contract (`tests/store_contract.rs`) run on each.
+//!
+//! Every backend keeps the same invariants, whatever the concurrency:
+//! - `(name, version)` is unique forever (deleted rows count), so versions are immutable;
+//! - at most one row per name has `is_latest` (a unique partial index where the backend has them);
+//! - writes to one server name are serialized (advisory lock, single writer, or a lock document), and
+//!   the decision of what to write is made by the pure planners in [`plan`], identical for all backends.
+
+pub mod plan;
+pub mod postgres;
+pub mod sqlite;
+
+use crate::model::{ServerRecord, Status};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The addressed server or version does not exist (or is hidden). The text is the API's 404 detail.
+    #[error("{0}")]
+    NotFound(String),
+    /// A write that the registry's rules refuse (duplicate version, version cap, remote URL clash, no change).
+    #[error("{0}")]
+    Rejected(String),
+    /// The backend could not be reached or failed; the API answers 5xx/503 and hides the cause from clients.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl StoreError {
+    pub fn unavailable(e: impl std::fmt::Display) -> Self {
+        StoreError::Unavailable(e.to_string())
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Unavailable(e.to_string())
+    }
+}
+
+/// Filters of `GET /servers`; all combine with AND.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListQuery {
+    /// Start strictly after this `(name, version)`; `version` `None` means "after every version of name".
+    pub after: Option<Cursor>,
+    pub limit: usize,
+    /// Case-insensitive substring of the name; `%`, `_` and `\` match literally.
+    pub search: Option<String>,
+    /// Only rows whose `updated_at` is strictly later.
+    pub updated_since: Option<DateTime<Utc>>,
+    pub version: Option<VersionFilter>,
+    pub include_deleted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum VersionFilter {
+    Latest,
+    Exact(String),
+}
+
+/// Position of the last row of a page. The wire form is the official `<name>:<version>`; a cursor with
+/// no `:` is a name-only lower bound: the page starts at the first name strictly greater than it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub name: String,
+    pub version: Option<String>,
+}
+
+impl Cursor {
+    pub fn parse(s: &str) -> Cursor {
+        // Names never contain ':', versions may: split at the first one.
+        match s.split_once(':') {
+            Some((name, version)) => Cursor {
+                name: name.to_owned(),
+                version: Some(version.to_owned()),
+            },
+            None => Cursor {
+                name: s.to_owned(),
+                version: None,
+            },
+        }
+    }
+
+    pub fn of(record: &ServerRecord) -> String {
+        format!("{}:{}", record.name, record.version)
+    }
+}
+
+/// A version to insert; `server_json` is already validated and normalized.
+#[derive(Debug, Clone)]
+pub struct NewVersion {
+    pub name: String,
+    pub version: String,
+    pub server_json: String,
+    pub remote_urls: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusChange {
+    pub status: Status,
+    pub message: Option<String>,
+}
+
+/// Which row `get` addresses.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VersionRef {
+    Latest,
+    Exact(String),
+}
+
+impl VersionRef {
+    pub fn from_path(v: &str) -> Self {
+        if v == "latest" {
+            VersionRef::Latest
+        } else {
+            VersionRef::Exact(v.to_owned())
+        }
+    }
+}
+
+/// What `/readyz` and `migrate status` need to know about the schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaState {
+    pub applied: Vec<i64>,
+    pub known: Vec<i64>,
+}
+
+impl SchemaState {
+    pub fn pending(&self) -> Vec<i64> {
+        self.known
+            .iter()
+            .filter(|v| !self.applied.contains(v))
+            .copied()
+            .collect()
+    }
+    pub fn is_current(&self) -> bool {
+        self.pending().is_empty()
+    }
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite`, `postgres` or `mongodb`, for logs and metrics.
+    fn backend(&self) -> &'static str;
+
+    /// Apply pending migrations (idempotent, safe when run concurrently). Returns the versions applied now.
+    async fn migrate(&self) -> StoreResult<Vec<i64>>;
+    /// Reachability plus which migrations are applied.
+    async fn schema_state(&self) -> StoreResult<SchemaState>;
+
+    /// One page of rows ordered by `(name, version)` in byte order, at most `q.limit` long.
+    async fn list(&self, q: &ListQuery) -> StoreResult<Vec<ServerRecord>>;
+    /// Every version of `name`, newest `published_at` first.
+    async fn versions(&self, name: &str, include_deleted: bool) -> StoreResult<Vec<ServerRecord>>;
+    async fn get(
+        &self,
+        name: &str,
+        version: &VersionRef,
+        include_deleted: bool,
+    ) -> StoreResult<Option<ServerRecord>>;
+
+    /// Insert a new version and move `is_latest` as [`plan::plan_publish`] decides, atomically.
+    async fn publish(&self, new: NewVersion) -> StoreResult<ServerRecord>;
+    /// Replace the server.json of an existing, non-deleted version (admin edit); metadata is kept.
+    async fn edit(&self, new: NewVersion) -> StoreResult<ServerRecord>;
+    /// Change the status of one version (`Some(version)`) or of all versions (`None`), all-or-nothing,
+    /// then recompute `is_latest`. Returns the changed row, or every version of the server for `None`.
+    async fn set_status(
+        &self,
+        name: &str,
+        version: Option<&str>,
+        change: &StatusChange,
+    ) -> StoreResult<Vec<ServerRecord>>;
+}
+
+pub type DynStore = Arc<dyn Store>;
+
+/// `%`, `_` and `\` in a search term match literally.
+pub fn like_pattern(term: &str) -> String {
+    let mut p = String::with_capacity(term.len() + 2);
+    p.push('%');
+    for c in term.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}

@@ -1,0 +1,332 @@
+//! Pure decisions shared by every backend: what a publish, status change or edit must write, given the
+//! rows the server already has. Backends load the rows under their per-server lock, ask a planner, then
+//! apply the plan in the same transaction, so the rules live here once.
+
+use super::{StatusChange, StoreError, StoreResult};
+use crate::model::{MAX_VERSIONS_PER_SERVER, Status};
+use crate::versioning;
+use chrono::{DateTime, Utc};
+
+pub const DUPLICATE_VERSION: &str = "invalid version: cannot publish duplicate version";
+pub const VERSION_NOT_FOUND: &str = "Server version not found";
+pub const SERVER_NOT_FOUND: &str = "Server not found";
+pub const NO_CHANGES: &str = "No changes to apply";
+
+/// The part of a stored row the planners need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionMeta {
+    pub version: String,
+    pub published_at: DateTime<Utc>,
+    pub status: Status,
+    pub status_message: Option<String>,
+    pub is_latest: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishPlan {
+    pub new_is_latest: bool,
+    /// The version whose `is_latest` flag must be cleared first (the previous latest), if any.
+    pub clear_latest: Option<String>,
+}
+
+/// Decide a publish: duplicates (deleted rows count) and the version cap are refused; the new version
+/// takes `is_latest` only when it compares strictly greater than the current latest (a tie keeps the old).
+pub fn plan_publish(
+    existing: &[VersionMeta],
+    new_version: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<PublishPlan> {
+    if existing.iter().any(|r| r.version == new_version) {
+        return Err(StoreError::Rejected(DUPLICATE_VERSION.into()));
+    }
+    if existing.len() >= MAX_VERSIONS_PER_SERVER {
+        return Err(StoreError::Rejected(format!(
+            "invalid version: server has reached the maximum of {MAX_VERSIONS_PER_SERVER} versions"
+        )));
+    }
+    let Some(current) = existing.iter().find(|r| r.is_latest) else {
+        return Ok(PublishPlan {
+            new_is_latest: true,
+            clear_latest: None,
+        });
+    };
+    let newer = versioning::compare(
+        new_version,
+        now.timestamp_micros(),
+        &current.version,
+        current.published_at.timestamp_micros(),
+    ) == std::cmp::Ordering::Greater;
+    Ok(PublishPlan {
+        new_is_latest: newer,
+        clear_latest: newer.then(|| current.version.clone()),
+    })
+}
+
+/// One row to rewrite after a status change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusUpdate {
+    pub version: String,
+    pub status: Status,
+    pub status_message: Option<String>,
+    /// `Some(now)` when the status value itself changes; otherwise the stored value stays.
+    pub status_changed_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusPlan {
+    pub updates: Vec<StatusUpdate>,
+    /// The version that holds `is_latest` afterwards (recomputed after every status change).
+    pub latest: Option<String>,
+    /// Versions moving from deleted to active: their remote URLs must be checked for clashes again.
+    pub restored: Vec<String>,
+}
+
+/// Decide a status change of one version (`target = Some`) or all versions (`None`).
+pub fn plan_status(
+    existing: &[VersionMeta],
+    target: Option<&str>,
+    change: &StatusChange,
+    now: DateTime<Utc>,
+) -> StoreResult<StatusPlan> {
+    let message = match change.status {
+        // Moving to active clears any stored message.
+        Status::Active => None,
+        _ => change.message.clone(),
+    };
+    let considered: Vec<&VersionMeta> = match target {
+        Some(v) => vec![
+            existing
+                .iter()
+                .find(|r| r.version == v)
+                .ok_or_else(|| StoreError::NotFound(VERSION_NOT_FOUND.into()))?,
+        ],
+        None if existing.is_empty() => return Err(StoreError::NotFound(SERVER_NOT_FOUND.into())),
+        None => existing.iter().collect(),
+    };
+    let updates: Vec<StatusUpdate> = considered
+        .iter()
+        .filter(|r| r.status != change.status || r.status_message != message)
+        .map(|r| StatusUpdate {
+            version: r.version.clone(),
+            status: change.status,
+            status_message: message.clone(),
+            status_changed_at: (r.status != change.status).then_some(now),
+            updated_at: now,
+        })
+        .collect();
+    if updates.is_empty() {
+        return Err(StoreError::Rejected(NO_CHANGES.into()));
+    }
+    let restored = considered
+        .iter()
+        .filter(|r| r.status == Status::Deleted && change.status == Status::Active)
+        .map(|r| r.version.clone())
+        .collect();
+    let status_after = |r: &VersionMeta| {
+        updates
+            .iter()
+            .find(|u| u.version == r.version)
+            .map_or(r.status, |u| u.status)
+    };
+    let candidates: Vec<(&str, i64, &str)> = existing
+        .iter()
+        .map(|r| {
+            (
+                r.version.as_str(),
+                r.published_at.timestamp_micros(),
+                status_after(r).as_str(),
+            )
+        })
+        .collect();
+    let latest = versioning::pick_latest(&candidates).map(|i| existing[i].version.clone());
+    Ok(StatusPlan {
+        updates,
+        latest,
+        restored,
+    })
+}
+
+/// An admin edit addresses an existing version that is not deleted (restore it first).
+pub fn check_edit_target(existing: &[VersionMeta], version: &str) -> StoreResult<()> {
+    match existing.iter().find(|r| r.version == version) {
+        Some(r) if r.status != Status::Deleted => Ok(()),
+        _ => Err(StoreError::NotFound(VERSION_NOT_FOUND.into())),
+    }
+}
+
+/// The error for a remote URL that another server name already uses.
+pub fn remote_url_clash(url: &str, other: &str) -> StoreError {
+    StoreError::Rejected(format!(
+        "remote URL {url} is already used by server {other}"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(v: &str, secs: i64, status: Status, latest: bool) -> VersionMeta {
+        VersionMeta {
+            version: v.into(),
+            published_at: DateTime::from_timestamp(secs, 0).unwrap(),
+            status,
+            status_message: None,
+            is_latest: latest,
+        }
+    }
+    fn at(secs: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(secs, 0).unwrap()
+    }
+
+    #[test]
+    fn first_publish_is_latest() {
+        let p = plan_publish(&[], "1.0.0", at(1)).unwrap();
+        assert!(p.new_is_latest);
+        assert_eq!(p.clear_latest, None);
+    }
+
+    #[test]
+    fn higher_semver_takes_latest_and_lower_does_not() {
+        let rows = [row("1.2.0", 1, Status::Active, true)];
+        let p = plan_publish(&rows, "1.10.0", at(2)).unwrap();
+        assert!(p.new_is_latest);
+        assert_eq!(p.clear_latest.as_deref(), Some("1.2.0"));
+        let p = plan_publish(&rows, "1.1.9", at(2)).unwrap();
+        assert!(!p.new_is_latest);
+        assert_eq!(p.clear_latest, None);
+    }
+
+    #[test]
+    fn prerelease_after_release_and_build_tie_keep_old_latest() {
+        let rows = [row("1.2.3", 1, Status::Active, true)];
+        assert!(!plan_publish(&rows, "1.2.3-1", at(2)).unwrap().new_is_latest);
+        assert!(
+            !plan_publish(&rows, "1.2.3+build", at(2))
+                .unwrap()
+                .new_is_latest
+        );
+    }
+
+    #[test]
+    fn non_semver_loses_to_semver_latest() {
+        let rows = [row("1.0.0", 1, Status::Active, true)];
+        assert!(
+            !plan_publish(&rows, "snapshot", at(2))
+                .unwrap()
+                .new_is_latest
+        );
+        let rows = [row("snapshot-a", 1, Status::Active, true)];
+        assert!(
+            plan_publish(&rows, "snapshot-b", at(2))
+                .unwrap()
+                .new_is_latest
+        );
+    }
+
+    #[test]
+    fn duplicates_count_deleted_rows() {
+        let rows = [row("1.0.0", 1, Status::Deleted, true)];
+        let e = plan_publish(&rows, "1.0.0", at(2)).unwrap_err();
+        assert_eq!(e.to_string(), DUPLICATE_VERSION);
+    }
+
+    #[test]
+    fn version_cap_counts_every_status() {
+        let rows: Vec<_> = (0..MAX_VERSIONS_PER_SERVER)
+            .map(|i| row(&format!("0.0.{i}"), 1, Status::Deleted, i == 0))
+            .collect();
+        assert!(matches!(
+            plan_publish(&rows, "9.9.9", at(2)),
+            Err(StoreError::Rejected(_))
+        ));
+    }
+
+    #[test]
+    fn status_change_recomputes_latest_and_keeps_changed_at_for_message_only() {
+        let rows = [
+            row("1.0.0", 1, Status::Active, false),
+            row("2.0.0", 2, Status::Active, true),
+        ];
+        let del = StatusChange {
+            status: Status::Deleted,
+            message: Some("gone".into()),
+        };
+        let p = plan_status(&rows, Some("2.0.0"), &del, at(3)).unwrap();
+        assert_eq!(p.latest.as_deref(), Some("1.0.0"));
+        assert_eq!(p.updates[0].status_changed_at, Some(at(3)));
+
+        let mut rows2 = rows.clone();
+        rows2[1].status = Status::Deprecated;
+        rows2[1].status_message = Some("old".into());
+        let dep = StatusChange {
+            status: Status::Deprecated,
+            message: Some("new text".into()),
+        };
+        let p = plan_status(&rows2, Some("2.0.0"), &dep, at(3)).unwrap();
+        assert_eq!(p.updates[0].status_changed_at, None);
+        // A deprecated version can still be latest.
+        assert_eq!(p.latest.as_deref(), Some("2.0.0"));
+    }
+
+    #[test]
+    fn no_change_is_rejected_and_missing_version_is_not_found() {
+        let rows = [row("1.0.0", 1, Status::Active, true)];
+        let act = StatusChange {
+            status: Status::Active,
+            message: None,
+        };
+        assert_eq!(
+            plan_status(&rows, Some("1.0.0"), &act, at(2))
+                .unwrap_err()
+                .to_string(),
+            NO_CHANGES
+        );
+        assert_eq!(
+            plan_status(&rows, None, &act, at(2))
+                .unwrap_err()
+                .to_string(),
+            NO_CHANGES
+        );
+        assert!(matches!(
+            plan_status(&rows, Some("9"), &act, at(2)),
+            Err(StoreError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn all_deleted_keeps_flag_on_highest_and_restore_is_reported() {
+        let rows = [
+            row("1.0.0", 1, Status::Active, false),
+            row("2.0.0", 2, Status::Active, true),
+        ];
+        let del = StatusChange {
+            status: Status::Deleted,
+            message: None,
+        };
+        let p = plan_status(&rows, None, &del, at(3)).unwrap();
+        assert_eq!(p.updates.len(), 2);
+        assert_eq!(p.latest.as_deref(), Some("2.0.0"));
+        let deleted: Vec<_> = rows
+            .iter()
+            .map(|r| VersionMeta {
+                status: Status::Deleted,
+                ..r.clone()
+            })
+            .collect();
+        let act = StatusChange {
+            status: Status::Active,
+            message: None,
+        };
+        let p = plan_status(&deleted, Some("1.0.0"), &act, at(4)).unwrap();
+        assert_eq!(p.restored, vec!["1.0.0".to_string()]);
+        assert_eq!(p.latest.as_deref(), Some("1.0.0"));
+    }
+
+    #[test]
+    fn edit_of_deleted_version_is_not_found() {
+        let rows = [row("1.0.0", 1, Status::Deleted, true)];
+        assert!(check_edit_target(&rows, "1.0.0").is_err());
+        assert!(check_edit_target(&rows, "2.0.0").is_err());
+    }
+}

@@ -1,0 +1,257 @@
+//! The `mcp-registry` binary as a user runs it: exit codes and messages of every subcommand, and `serve`
+//! answering HTTP then stopping cleanly on SIGTERM.
+
+mod common;
+
+use serde_json::json;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mcp-registry"));
+    // The binary rejects unknown MCP_REGISTRY_* variables; keep the test's own environment out of it.
+    for (k, _) in std::env::vars() {
+        if k.starts_with("MCP_REGISTRY_") {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+fn run(c: &mut Command) -> (i32, String, String) {
+    let out = c.output().expect("run mcp-registry");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn write(dir: &std::path::Path, name: &str, content: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, content).unwrap();
+    p
+}
+
+#[test]
+fn validate_file_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(
+        dir.path(),
+        "good.json",
+        &common::server("com.example/good", "1.0.0").to_string(),
+    );
+    let (code, out, _) = run(bin().arg("validate").arg(&good));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("valid"));
+    let mut bad = common::server("com.example/good", "^1.0.0");
+    bad["description"] = json!("");
+    let bad = write(dir.path(), "bad.json", &bad.to_string());
+    let (code, out, _) = run(bin().arg("validate").arg(&bad));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("version") && out.contains("description"),
+        "{out}"
+    );
+    let (code, _, err) = run(bin().arg("validate").arg(dir.path().join("missing.json")));
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot read"), "{err}");
+}
+
+#[test]
+fn config_check_names_unknown_keys_and_env_vars() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "c.yaml",
+        "server:\n  listen: 0.0.0.0:8080\nstorage:\n  sqllite:\n    path: x\n",
+    );
+    let (code, _, err) = run(bin().args(["config", "check", "--config"]).arg(&cfg));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("unknown key 'storage.sqllite'") && err.contains("sqlite"),
+        "{err}"
+    );
+    let ok = write(dir.path(), "ok.yaml", "server:\n  listen: 0.0.0.0:8080\n");
+    let (code, out, err) = run(bin().args(["config", "check", "--config"]).arg(&ok));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("valid"));
+    let (code, _, err) = run(bin()
+        .args(["config", "check"])
+        .env("MCP_REGISTRY_LOG_LEVL", "debug"));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("MCP_REGISTRY_LOG_LEVL") && err.contains("MCP_REGISTRY_LOG_LEVEL"),
+        "{err}"
+    );
+    let (code, out, _) = run(bin().args(["config", "print"]).env(
+        "MCP_REGISTRY_STORAGE_POSTGRES_URL",
+        "postgres://u:hunter2@h/d",
+    ));
+    assert_eq!(code, 0);
+    assert!(!out.contains("hunter2") && out.contains("listen:"), "{out}");
+}
+
+#[test]
+fn token_hash_reads_stdin() {
+    let mut child = bin()
+        .args(["token", "hash"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"s3cret\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        mcp_registry::auth::sha256_hex("s3cret")
+    );
+}
+
+#[test]
+fn import_reports_accepted_and_rejected_with_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let mut no_schema = common::server("com.example/legacy", "0.1.0");
+    no_schema.as_object_mut().unwrap().remove("$schema");
+    let entries = json!([
+        common::server("com.example/one", "1.0.0"),
+        common::server("com.example/one", "1.1.0"),
+        common::server("com.example/one", "1.1.0"),
+        common::server("com.example/two", "latest"),
+        no_schema,
+    ]);
+    let file = write(dir.path(), "seed.json", &entries.to_string());
+    let (code, out, err) = run(bin()
+        .arg("import")
+        .arg(&file)
+        .env("MCP_REGISTRY_STORAGE_SQLITE_PATH", &db));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("2 accepted, 3 rejected"), "{out}");
+    assert!(
+        out.contains(
+            "[2] com.example/one@1.1.0: invalid version: cannot publish duplicate version"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("[3] com.example/two@latest"), "{out}");
+    // --fill-schema accepts the legacy entry; everything else is already there or still invalid.
+    let (code, out, _) = run(bin()
+        .arg("import")
+        .arg(&file)
+        .arg("--fill-schema")
+        .arg("--allow-rejects")
+        .env("MCP_REGISTRY_STORAGE_SQLITE_PATH", &db));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("1 accepted, 4 rejected"), "{out}");
+    let (code, out, _) = run(bin()
+        .args(["migrate", "status"])
+        .env("MCP_REGISTRY_STORAGE_SQLITE_PATH", &db));
+    assert_eq!(code, 0);
+    assert!(out.contains("applied") && !out.contains("pending"), "{out}");
+}
+
+#[test]
+fn migrate_up_then_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    let (code, out, _) = run(bin()
+        .args(["migrate", "status"])
+        .env("MCP_REGISTRY_STORAGE_SQLITE_PATH", &db));
+    assert_eq!(code, 1, "pending before the first migrate: {out}");
+    let (code, out, _) = run(bin()
+        .args(["migrate", "up"])
+        .env("MCP_REGISTRY_STORAGE_SQLITE_PATH", &db));
+    assert_eq!(code, 0);
+    assert!(out.contains("applied migrations"), "{out}");
+    let (code, out, _) = run(bin()
+        .args(["migrate", "up"])
+        .env("MCP_REGISTRY_STORAGE_SQLITE_PATH", &db));
+    assert_eq!(code, 0);
+    assert!(out.contains("nothing to apply"), "{out}");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn serve_healthcheck_smoke_and_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = write(dir.path(), "token", "smoke-token\n");
+    let cfg = write(
+        dir.path(),
+        "c.yaml",
+        &format!(
+            "server:\n  shutdown_drain: 200ms\nauth:\n  tokens:\n    - name: smoke\n      token_file: {}\n      namespaces: [\"io.example.smoke/*\"]\nlog:\n  format: json\n",
+            token.display()
+        ),
+    );
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = bin()
+        .args(["serve", "--config"])
+        .arg(&cfg)
+        .args(["--listen", &addr, "--sqlite-path"])
+        .arg(dir.path().join("s.db"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let url = format!("http://{addr}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (code, _, _) = run(bin().args(["healthcheck", "--url", &format!("{url}/readyz")]));
+        if code == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "server did not become ready");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (code, out, err) = run(bin()
+        .args(["smoke", "--url", &url, "--publish", "--token-file"])
+        .arg(&token));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("smoke test passed"), "{out}");
+    let (code, _, err) = run(bin().args(["healthcheck", "--url", &format!("{url}/nope")]));
+    assert_eq!(code, 1);
+    assert!(err.contains("404"), "{err}");
+    // SIGTERM: exits 0 after draining.
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    let logs = std::io::read_to_string(child.stderr.take().unwrap()).unwrap();
+    assert!(
+        logs.lines()
+            .all(|l| l.trim().is_empty() || serde_json::from_str::<serde_json::Value>(l).is_ok()),
+        "logs are JSON lines"
+    );
+    assert!(
+        logs.contains("draining") && logs.contains("stopped"),
+        "{logs}"
+    );
+}
+
+#[test]
+fn serve_refuses_bad_configuration_with_a_clear_message() {
+    let (code, _, err) = run(bin().args(["serve", "--listen", "nonsense"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("server.listen"), "{err}");
+    let (code, _, err) = run(bin()
+        .args(["serve", "--backend", "postgres"])
+        .env_remove("PGHOST"));
+    assert_eq!(code, 2);
+    assert!(err.contains("storage.postgres.url"), "{err}");
+}

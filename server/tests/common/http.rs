@@ -1,0 +1,141 @@
+//! A real registry on a loopback port (the same builder and router as `mcp-registry serve`), and a
+//! small client for tests.
+
+use super::{Kind, postgres_options};
+use mcp_registry::app;
+use mcp_registry::auth::sha256_hex;
+use mcp_registry::config::{Backend, Config, TokenConfig};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use std::net::SocketAddr;
+
+pub const ADMIN_TOKEN: &str = "admin-token";
+pub const PUBLISHER_TOKEN: &str = "publisher-token";
+
+pub struct TestServer {
+    pub base: String,
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    pub handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+pub fn base_config(dir: &std::path::Path) -> Config {
+    let mut c = Config::default();
+    c.server.listen = "127.0.0.1:0".into();
+    c.storage.sqlite.path = dir.join("registry.db");
+    c.server.shutdown_drain = std::time::Duration::from_millis(0);
+    c.server.shutdown_grace = std::time::Duration::from_secs(5);
+    c.auth.tokens = vec![
+        TokenConfig {
+            name: "admin".into(),
+            sha256: sha256_hex(ADMIN_TOKEN),
+            admin: true,
+            ..Default::default()
+        },
+        TokenConfig {
+            name: "publisher".into(),
+            sha256: sha256_hex(PUBLISHER_TOKEN),
+            namespaces: vec!["com.example/*".into(), "io.github.someone/exact".into()],
+            ..Default::default()
+        },
+    ];
+    c
+}
+
+impl TestServer {
+    pub async fn start(kind: Kind) -> TestServer {
+        Self::start_with(kind, |_| {}).await
+    }
+
+    pub async fn start_with(kind: Kind, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = base_config(dir.path());
+        if kind == Kind::Postgres {
+            config.storage.backend = Backend::Postgres;
+        }
+        tweak(&mut config);
+        let state = if kind == Kind::Postgres {
+            // A schema of its own per test, in the shared test database.
+            let opts = postgres_options().await;
+            let store: mcp_registry::store::DynStore = std::sync::Arc::new(
+                mcp_registry::store::postgres::PostgresStore::connect_lazy(opts, None, 10),
+            );
+            store.migrate().await.unwrap();
+            app::state_for(config, store).unwrap()
+        } else {
+            app::build_state(config).await.unwrap()
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let handle = tokio::spawn(mcp_registry::serve::run(state, listener, async move {
+            let _ = rx.await;
+        }));
+        TestServer {
+            base: format!("http://{addr}"),
+            addr,
+            client: reqwest::Client::builder().build().unwrap(),
+            stop: Some(tx),
+            handle: Some(handle),
+            _dir: dir,
+        }
+    }
+
+    /// Send SIGTERM-equivalent and wait for the server to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            h.await.unwrap().unwrap();
+        }
+    }
+
+    pub fn trigger_stop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+
+    pub async fn req(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+        let mut r = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            r = r.json(b);
+        }
+        let resp = r.send().await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap();
+        let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, json, headers)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let (s, v, _) = self.req(Method::GET, path, None, None).await;
+        (s, v)
+    }
+
+    pub async fn publish(&self, token: Option<&str>, doc: &Value) -> (StatusCode, Value) {
+        let (s, v, _) = self
+            .req(Method::POST, "/v0.1/publish", token, Some(doc))
+            .await;
+        (s, v)
+    }
+}
+
+/// `_meta["io.modelcontextprotocol.registry/official"]` of a ServerResponse.
+pub fn official(v: &Value) -> &Value {
+    &v["_meta"]["io.modelcontextprotocol.registry/official"]
+}
