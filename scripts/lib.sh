@@ -49,16 +49,32 @@ ensure_apt() {
     || die "apt-get install ${missing[*]} failed"
 }
 
-# ensure_go_tool NAME MODULE_PATH@VERSION — build a Go tool once into $TOOLS_BIN/NAME-VERSION and link NAME to it.
+# ensure_go_tool NAME PACKAGE@VERSION — build a Go tool once into $TOOLS_BIN/NAME-VERSION and link NAME to it.
+# `go install pkg@version` also asks the module proxy for the module's version list (a deprecation check);
+# where the proxy refuses that list (403 here for some modules) but serves the version itself, the same
+# version is built from the module that `go mod download` fetched.
 ensure_go_tool() {
-  local name=$1 spec=$2 version=${2##*@}
+  local name=$1 spec=$2 version=${2##*@} pkg=${2%@*}
   local target="$TOOLS_BIN/$name-$version"
   if [ ! -x "$target" ]; then
     command -v go >/dev/null || die "Go is needed to build $name ($spec) and is not on PATH"
     log "building $name $version (go install $spec)"
     local tmp; tmp=$(mktemp -d)
-    GOBIN="$tmp" CGO_ENABLED=0 go install "$spec" || die "go install $spec failed"
-    mv "$tmp/$(basename "${spec%@*}")" "$target" 2>/dev/null || mv "$tmp"/* "$target"
+    if GOBIN="$tmp" CGO_ENABLED=0 go install "$spec" 2>"$tmp/err"; then
+      mv "$tmp/$(basename "$pkg")" "$target"
+    else
+      warn "go install $spec failed ($(tail -n 1 "$tmp/err")); building from the downloaded module"
+      local mod=$pkg dir=""
+      while [ -n "$mod" ] && [ "$mod" != . ]; do
+        dir=$(go mod download -json "$mod@$version" 2>/dev/null | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+        [ -n "$dir" ] && break
+        mod=$(dirname "$mod")
+      done
+      [ -d "$dir" ] || { cat "$tmp/err" >&2; die "cannot fetch the module of $spec"; }
+      (cd "$dir" && CGO_ENABLED=0 GOFLAGS="$GOFLAGS -mod=mod" go build -o "$target.tmp" "./${pkg#"$mod"/}") \
+        || die "building $name $version from $dir failed"
+      mv "$target.tmp" "$target"
+    fi
     rm -rf "$tmp"
   fi
   ln -sf "$target" "$TOOLS_BIN/$name"

@@ -3,9 +3,13 @@
 
 use crate::api::AppState;
 use crate::auth::TokenSet;
+use crate::cache::local::{LocalCache, RedisCache};
+use crate::cache::redis::RedisHandle;
+use crate::cache::{CacheBackend, CachedStore};
 use crate::config::{Backend, Config, PostgresConfig, read_secret_file};
 use crate::metrics::{MeteredStore, Metrics};
-use crate::ratelimit::TokenBucketLimiter;
+use crate::ratelimit::{Limiter, RedisLimiter, TokenBucketLimiter};
+use crate::store::mongo::MongoStore;
 use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{DynStore, StoreError};
@@ -87,9 +91,17 @@ pub async fn open_store(config: &Config) -> anyhow::Result<DynStore> {
                 s.postgres.max_connections,
             ))
         }
-        Backend::Mongodb => anyhow::bail!(
-            "storage.backend mongodb: the MongoDB store is not part of this build yet; use sqlite or postgres"
-        ),
+        Backend::Mongodb => {
+            let m = &s.mongodb;
+            let uri =
+                url_from(&m.uri, "storage.mongodb.uri_file", &m.uri_file)?.ok_or_else(|| {
+                    anyhow::anyhow!("storage.mongodb.uri or storage.mongodb.uri_file is required")
+                })?;
+            let password = (!m.password_file.is_empty())
+                .then(|| read_secret_file("storage.mongodb.password_file", &m.password_file))
+                .transpose()?;
+            Arc::new(MongoStore::connect(&uri, password, &m.database).await?)
+        }
     })
 }
 
@@ -132,16 +144,61 @@ pub fn state_for(config: Config, store: DynStore) -> anyhow::Result<AppState> {
         tracing::info!("no tokens configured: the registry is read-only");
     }
     let metrics = Metrics::new(store.backend());
+    // Cache outside, metering inside: store latency is the store's, not the cache's.
     let store = MeteredStore::wrap(store, metrics.clone());
+    let c = &config.cache;
+    let redis = if c.redis_url.is_empty() {
+        None
+    } else {
+        let password = (!c.redis_password_file.is_empty())
+            .then(|| read_secret_file("cache.redis_password_file", &c.redis_password_file))
+            .transpose()?;
+        Some(RedisHandle::new(&c.redis_url, password)?)
+    };
+    let store = if c.ttl.is_zero() {
+        store
+    } else {
+        let backend: Arc<dyn CacheBackend> = match &redis {
+            Some(r) => {
+                let cache = RedisCache::new(r.clone(), &format!("{}:cache", c.key_prefix), c.ttl);
+                cache.spawn_recovery_watch();
+                cache
+            }
+            None => LocalCache::new(c.ttl),
+        };
+        CachedStore::wrap(store, backend, metrics.cache_requests.clone())
+    };
     let rl = &config.rate_limit;
+    let token_burst = rl.per_token_per_minute.max(1);
+    let (ip_limiter, token_limiter): (Arc<dyn Limiter>, Arc<dyn Limiter>) = match &redis {
+        Some(r) => (
+            Arc::new(RedisLimiter::new(
+                r.clone(),
+                &format!("{}:rl:ip", c.key_prefix),
+                rl.per_ip_per_minute,
+                rl.burst,
+            )),
+            Arc::new(RedisLimiter::new(
+                r.clone(),
+                &format!("{}:rl:token", c.key_prefix),
+                rl.per_token_per_minute,
+                token_burst,
+            )),
+        ),
+        None => (
+            Arc::new(TokenBucketLimiter::new(rl.per_ip_per_minute, rl.burst)),
+            Arc::new(TokenBucketLimiter::new(
+                rl.per_token_per_minute,
+                token_burst,
+            )),
+        ),
+    };
     Ok(AppState {
         store,
         tokens: Arc::new(tokens),
-        ip_limiter: Arc::new(TokenBucketLimiter::new(rl.per_ip_per_minute, rl.burst)),
-        token_limiter: Arc::new(TokenBucketLimiter::new(
-            rl.per_token_per_minute,
-            rl.per_token_per_minute.max(1),
-        )),
+        ip_limiter,
+        token_limiter,
+        redis,
         metrics,
         config: Arc::new(config),
         draining: Arc::new(AtomicBool::new(false)),

@@ -63,10 +63,10 @@ fn entry_hash(t: &TokenConfig, origin: &str) -> anyhow::Result<[u8; 32]> {
     }
     let hex_hash = match (t.sha256.is_empty(), t.token_file.is_empty()) {
         (false, true) => t.sha256.to_ascii_lowercase(),
-        (true, false) => sha256_hex(&read_secret_file(
-            &format!("{label} token_file"),
-            &t.token_file,
-        )?),
+        // Trimmed like the bearer value it is compared with.
+        (true, false) => {
+            sha256_hex(read_secret_file(&format!("{label} token_file"), &t.token_file)?.trim())
+        }
         _ => anyhow::bail!("{label}: set exactly one of sha256 or token_file"),
     };
     let bytes = hex::decode(&hex_hash)

@@ -18,6 +18,7 @@ pub struct Metrics {
     pub http_duration: HistogramVec,
     pub store_duration: HistogramVec,
     pub rate_limited: IntCounterVec,
+    pub cache_requests: IntCounterVec,
 }
 
 const LATENCY_BUCKETS: &[f64] = &[
@@ -61,6 +62,14 @@ impl Metrics {
             &["limit"],
         )
         .expect("valid metric");
+        let cache_requests = IntCounterVec::new(
+            Opts::new(
+                "mcp_registry_cache_requests_total",
+                "Read-cache lookups by cache (local, redis) and result (hit, miss, error)",
+            ),
+            &["cache", "result"],
+        )
+        .expect("valid metric");
         let build_info = IntGaugeVec::new(
             Opts::new("mcp_registry_build_info", "Build information; always 1"),
             &["version", "backend"],
@@ -74,6 +83,7 @@ impl Metrics {
             Box::new(http_duration.clone()),
             Box::new(store_duration.clone()),
             Box::new(rate_limited.clone()),
+            Box::new(cache_requests.clone()),
             Box::new(build_info),
         ] {
             registry.register(c).expect("metric registered once");
@@ -84,6 +94,7 @@ impl Metrics {
             http_duration,
             store_duration,
             rate_limited,
+            cache_requests,
         })
     }
 
@@ -115,7 +126,12 @@ impl MeteredStore {
     ) -> StoreResult<T> {
         let start = Instant::now();
         let out = f.await;
-        let outcome = if out.is_ok() { "ok" } else { "error" };
+        let outcome = match &out {
+            Ok(_) => "ok",
+            Err(crate::store::StoreError::NotFound(_)) => "not_found",
+            Err(crate::store::StoreError::Rejected(_)) => "rejected",
+            Err(_) => "error",
+        };
         self.metrics
             .store_duration
             .with_label_values(&[self.inner.backend(), op, outcome])

@@ -53,8 +53,8 @@ impl FromStr for Status {
     }
 }
 
-/// One published version of a server, as stored.
-#[derive(Debug, Clone, PartialEq)]
+/// One published version of a server, as stored (and as the read cache keeps it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServerRecord {
     pub name: String,
     pub version: String,

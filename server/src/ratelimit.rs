@@ -1,14 +1,18 @@
-//! In-process token-bucket rate limiting per key (client IP, token). Defaults follow the official
-//! registry's ingress: 180 requests per minute per IP with a burst of 540. A shared (Redis) limiter for
-//! multi-replica deployments plugs in behind the same [`Limiter`] trait.
+//! Token-bucket rate limiting per key (client IP, token). Defaults follow the official registry's ingress:
+//! 180 requests per minute per IP with a burst of 540. [`TokenBucketLimiter`] keeps buckets in process;
+//! [`RedisLimiter`] shares them across replicas (one atomic Lua script per request) and falls back to its
+//! own in-process buckets whenever Redis does not answer.
 
+use crate::cache::redis::RedisHandle;
+use async_trait::async_trait;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+#[async_trait]
 pub trait Limiter: Send + Sync {
     /// `Ok` to let the request through, `Err(retry_after)` to refuse it.
-    fn check(&self, key: &str) -> Result<(), Duration>;
+    async fn check(&self, key: &str) -> Result<(), Duration>;
 }
 
 struct Bucket {
@@ -60,9 +64,84 @@ impl TokenBucketLimiter {
     }
 }
 
+#[async_trait]
 impl Limiter for TokenBucketLimiter {
-    fn check(&self, key: &str) -> Result<(), Duration> {
+    async fn check(&self, key: &str) -> Result<(), Duration> {
         self.check_at(key, Instant::now())
+    }
+}
+
+/// Refill and take one token atomically, on Redis's clock (replicas' clocks may differ).
+/// Returns {allowed (0|1), retry_after_ms}.
+const BUCKET_SCRIPT: &str = r"
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(b[1]) or burst
+local ts = tonumber(b[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - ts) * rate / 1000)
+local allowed, retry = 0, 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+elseif rate > 0 then
+  retry = math.ceil((1 - tokens) * 1000 / rate)
+else
+  retry = 60000
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now)
+local ttl = 60000
+if rate > 0 then ttl = math.ceil(burst / rate * 1000) + 1000 end
+redis.call('PEXPIRE', KEYS[1], ttl)
+return {allowed, retry}
+";
+
+pub struct RedisLimiter {
+    redis: Arc<RedisHandle>,
+    prefix: String,
+    per_second: f64,
+    burst: u32,
+    script: redis::Script,
+    fallback: TokenBucketLimiter,
+}
+
+impl RedisLimiter {
+    pub fn new(redis: Arc<RedisHandle>, prefix: &str, per_minute: u32, burst: u32) -> Self {
+        RedisLimiter {
+            redis,
+            prefix: prefix.to_owned(),
+            per_second: f64::from(per_minute) / 60.0,
+            burst: burst.max(1),
+            script: redis::Script::new(BUCKET_SCRIPT),
+            fallback: TokenBucketLimiter::new(per_minute, burst),
+        }
+    }
+}
+
+#[async_trait]
+impl Limiter for RedisLimiter {
+    async fn check(&self, key: &str) -> Result<(), Duration> {
+        let k = format!("{}:{key}", self.prefix);
+        let (rate, burst, script) = (self.per_second, self.burst, &self.script);
+        let out = self
+            .redis
+            .run(|mut c| async move {
+                script
+                    .key(k)
+                    .arg(rate)
+                    .arg(burst)
+                    .invoke_async::<(i64, i64)>(&mut c)
+                    .await
+            })
+            .await;
+        match out {
+            Some((1, _)) => Ok(()),
+            Some((_, retry_ms)) => Err(Duration::from_millis(retry_ms.max(1) as u64)),
+            // Redis unreachable: limit per process rather than not at all.
+            None => self.fallback.check(key).await,
+        }
     }
 }
 

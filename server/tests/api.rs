@@ -22,7 +22,9 @@ fn locations(problem: &Value) -> Vec<String> {
 
 #[rstest]
 #[tokio::test]
-async fn publish_returns_the_official_envelope(#[values(Kind::Sqlite, Kind::Postgres)] k: Kind) {
+async fn publish_returns_the_official_envelope(
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
+) {
     let srv = TestServer::start(k).await;
     let (st, v) = srv
         .publish(
@@ -204,7 +206,7 @@ async fn errors_are_problem_json(#[values(Kind::Sqlite)] k: Kind) {
 
 #[rstest]
 #[tokio::test]
-async fn list_filters_and_pagination(#[values(Kind::Sqlite, Kind::Postgres)] k: Kind) {
+async fn list_filters_and_pagination(#[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind) {
     let srv = TestServer::start(k).await;
     for i in 0..35 {
         let (st, v) = srv
@@ -306,6 +308,27 @@ async fn path_parameters_are_url_decoded(#[values(Kind::Sqlite)] k: Kind) {
         .await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["server"]["version"], "1.0.0+build.7");
+    // Decoded exactly once: %25 is a literal '%', so %252F is not a slash.
+    assert_eq!(
+        srv.get("/v0.1/servers/com.example%252Fplus/versions/latest")
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        srv.publish(Some(ADMIN_TOKEN), &server("com.example/plus", "2.0.0-100%"))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let (st, v) = srv
+        .get("/v0.1/servers/com.example%2Fplus/versions/2.0.0-100%25")
+        .await;
+    assert_eq!(
+        (st, v["server"]["version"].as_str()),
+        (StatusCode::OK, Some("2.0.0-100%")),
+        "{v}"
+    );
     let (st, v) = srv.get("/v0.1/servers/com.example%2Fnone/versions").await;
     assert_eq!(
         (st, v["detail"].as_str()),
@@ -322,7 +345,7 @@ async fn path_parameters_are_url_decoded(#[values(Kind::Sqlite)] k: Kind) {
 
 #[rstest]
 #[tokio::test]
-async fn status_endpoints(#[values(Kind::Sqlite, Kind::Postgres)] k: Kind) {
+async fn status_endpoints(#[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind) {
     let srv = TestServer::start(k).await;
     for v in ["1.0.0", "2.0.0"] {
         srv.publish(Some(PUBLISHER_TOKEN), &server("com.example/st", v))
@@ -574,7 +597,7 @@ async fn validate_reports_without_storing(#[values(Kind::Sqlite)] k: Kind) {
 
 #[rstest]
 #[tokio::test]
-async fn operational_endpoints(#[values(Kind::Sqlite, Kind::Postgres)] k: Kind) {
+async fn operational_endpoints(#[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind) {
     let srv = TestServer::start(k).await;
     assert_eq!(
         srv.get("/healthz").await,
@@ -624,6 +647,26 @@ async fn operational_endpoints(#[values(Kind::Sqlite, Kind::Postgres)] k: Kind) 
 
 #[rstest]
 #[tokio::test]
+async fn openapi_servers_follow_public_url(#[values(Kind::Sqlite)] k: Kind) {
+    let srv = TestServer::start_with(k, |c| {
+        c.server.public_url = "https://registry.example.com/".into()
+    })
+    .await;
+    let (_, doc) = srv.get("/openapi.json").await;
+    assert_eq!(
+        doc["servers"],
+        json!([{"url": "https://registry.example.com"}])
+    );
+    let (_, yaml) = srv.get("/openapi.yaml").await;
+    assert!(
+        yaml.as_str()
+            .unwrap()
+            .contains("https://registry.example.com")
+    );
+}
+
+#[rstest]
+#[tokio::test]
 async fn request_ids_cors_and_gzip(#[values(Kind::Sqlite)] k: Kind) {
     let srv = TestServer::start(k).await;
     let r = srv
@@ -654,6 +697,11 @@ async fn request_ids_cors_and_gzip(#[values(Kind::Sqlite)] k: Kind) {
     };
     let r = pre("GET").await.unwrap();
     assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    // Write responses carry no CORS headers, so a cross-origin page cannot read them.
+    let (_, _, h) = srv
+        .req(Method::POST, "/v0.1/publish", Some("x"), Some(&json!({})))
+        .await;
+    assert!(h.get("access-control-allow-origin").is_none(), "{h:?}");
     let r = pre("PUT").await.unwrap();
     let allowed = r
         .headers()
@@ -704,7 +752,7 @@ async fn rate_limit_answers_429_with_retry_after(#[values(Kind::Sqlite)] k: Kind
 #[rstest]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hundred_parallel_http_publishes_one_success(
-    #[values(Kind::Sqlite, Kind::Postgres)] k: Kind,
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
 ) {
     let srv =
         std::sync::Arc::new(TestServer::start_with(k, |c| c.rate_limit.enabled = false).await);

@@ -45,7 +45,7 @@ fn change(status: Status, message: Option<&str>) -> StatusChange {
 #[rstest]
 #[tokio::test]
 async fn first_publish_is_active_latest_with_equal_timestamps(
-    #[values(Kind::Sqlite, Kind::Postgres)] k: Kind,
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
 ) {
     let s = store(k).await;
     let r = publish(&s, "com.example/a", "1.0.0").await;
@@ -58,7 +58,9 @@ async fn first_publish_is_active_latest_with_equal_timestamps(
 
 #[rstest]
 #[tokio::test]
-async fn server_json_is_returned_byte_for_byte(#[values(Kind::Sqlite, Kind::Postgres)] k: Kind) {
+async fn server_json_is_returned_byte_for_byte(
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
+) {
     let s = store(k).await;
     let text = r#"{"version":"1.0.0","name":"com.example/order","description":"Zeta → alpha ✓","$schema":"x"}"#;
     let nv = mcp_registry::store::NewVersion {
@@ -78,7 +80,9 @@ async fn server_json_is_returned_byte_for_byte(#[values(Kind::Sqlite, Kind::Post
 
 #[rstest]
 #[tokio::test]
-async fn latest_follows_semver_not_publish_order(#[values(Kind::Sqlite, Kind::Postgres)] k: Kind) {
+async fn latest_follows_semver_not_publish_order(
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
+) {
     let s = store(k).await;
     publish(&s, "com.example/a", "1.2.0").await;
     assert!(publish(&s, "com.example/a", "1.10.0").await.is_latest);
@@ -106,7 +110,7 @@ async fn latest_follows_semver_not_publish_order(#[values(Kind::Sqlite, Kind::Po
 #[rstest]
 #[tokio::test]
 async fn non_semver_versions_take_latest_by_publish_time(
-    #[values(Kind::Sqlite, Kind::Postgres)] k: Kind,
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
 ) {
     let s = store(k).await;
     publish(&s, "com.example/n", "build-b").await;
@@ -117,7 +121,7 @@ async fn non_semver_versions_take_latest_by_publish_time(
 #[rstest]
 #[tokio::test]
 async fn duplicate_versions_are_refused_even_when_deleted(
-    #[values(Kind::Sqlite, Kind::Postgres)] k: Kind,
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
 ) {
     let s = store(k).await;
     publish(&s, "com.example/a", "1.0.0").await;
@@ -148,7 +152,9 @@ async fn duplicate_versions_are_refused_even_when_deleted(
 
 #[rstest]
 #[tokio::test]
-async fn get_exact_latest_and_missing(#[values(Kind::Sqlite, Kind::Postgres)] k: Kind) {
+async fn get_exact_latest_and_missing(
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
+) {
     let s = store(k).await;
     publish(&s, "com.example/a", "1.0.0").await;
     publish(&s, "com.example/a", "2.0.0").await;
@@ -175,7 +181,9 @@ async fn get_exact_latest_and_missing(#[values(Kind::Sqlite, Kind::Postgres)] k:
 
 #[rstest]
 #[tokio::test]
-async fn deleted_rows_are_hidden_unless_asked_for(#[values(Kind::Sqlite, Kind::Postgres)] k: Kind) {
+async fn deleted_rows_are_hidden_unless_asked_for(
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
+) {
     let s = store(k).await;
     publish(&s, "com.example/a", "1.0.0").await;
     s.set_status(
@@ -218,7 +226,9 @@ async fn deleted_rows_are_hidden_unless_asked_for(#[values(Kind::Sqlite, Kind::P
 
 #[rstest]
 #[tokio::test]
-async fn deprecated_rows_stay_visible(#[values(Kind::Sqlite, Kind::Postgres)] k: Kind) {
+async fn deprecated_rows_stay_visible(
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
+) {
     let s = store(k).await;
     publish(&s, "com.example/a", "1.0.0").await;
     s.set_status(
@@ -241,7 +251,7 @@ async fn deprecated_rows_stay_visible(#[values(Kind::Sqlite, Kind::Postgres)] k:
 #[rstest]
 #[tokio::test]
 async fn list_is_in_byte_order_of_name_then_version(
-    #[values(Kind::Sqlite, Kind::Postgres)] k: Kind,
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
 ) {
     let s = store(k).await;
     for (n, v) in [
@@ -276,7 +286,7 @@ async fn list_is_in_byte_order_of_name_then_version(
 #[rstest]
 #[tokio::test]
 async fn cursor_starts_strictly_after_and_name_only_cursor_skips_the_name(
-    #[values(Kind::Sqlite, Kind::Postgres)] k: Kind,
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
 ) {
     let s = store(k).await;
     for (n, v) in [
@@ -309,7 +319,7 @@ async fn cursor_starts_strictly_after_and_name_only_cursor_skips_the_name(
 #[rstest]
 #[tokio::test]
 async fn search_is_case_insensitive_substring_with_literal_wildcards(
-    #[values(Kind::Sqlite, Kind::Postgres)] k: Kind,
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
 ) {
     let s = store(k).await;
     for n in [
@@ -346,7 +356,9 @@ async fn search_is_case_insensitive_substring_with_literal_wildcards(
 
 #[rstest]
 #[tokio::test]
-async fn version_filters_latest_and_exact(#[values(Kind::Sqlite, Kind::Postgres)] k: Kind) {
+async fn version_filters_latest_and_exact(
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
+) {
     let s = store(k).await;
     for (n, v) in [
         ("com.example/a", "1.0.0"),
@@ -382,7 +394,7 @@ async fn version_filters_latest_and_exact(#[values(Kind::Sqlite, Kind::Postgres)
 #[rstest]
 #[tokio::test]
 async fn updated_since_is_strictly_later_and_sees_status_changes(
-    #[values(Kind::Sqlite, Kind::Postgres)] k: Kind,
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
 ) {
     let s = store(k).await;
     let a = publish(&s, "com.example/a", "1.0.0").await;
@@ -414,7 +426,7 @@ async fn updated_since_is_strictly_later_and_sees_status_changes(
 
 #[rstest]
 #[tokio::test]
-async fn versions_are_newest_first(#[values(Kind::Sqlite, Kind::Postgres)] k: Kind) {
+async fn versions_are_newest_first(#[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind) {
     let s = store(k).await;
     for v in ["2.0.0", "1.0.0", "3.0.0"] {
         publish(&s, "com.example/a", v).await;
@@ -433,7 +445,7 @@ async fn versions_are_newest_first(#[values(Kind::Sqlite, Kind::Postgres)] k: Ki
 #[rstest]
 #[tokio::test]
 async fn status_changes_move_timestamps_as_the_official_server(
-    #[values(Kind::Sqlite, Kind::Postgres)] k: Kind,
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
 ) {
     let s = store(k).await;
     let r0 = publish(&s, "com.example/a", "1.0.0").await;
@@ -482,7 +494,9 @@ async fn status_changes_move_timestamps_as_the_official_server(
 
 #[rstest]
 #[tokio::test]
-async fn unchanged_status_and_missing_targets(#[values(Kind::Sqlite, Kind::Postgres)] k: Kind) {
+async fn unchanged_status_and_missing_targets(
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
+) {
     let s = store(k).await;
     publish(&s, "com.example/a", "1.0.0").await;
     let e = s
@@ -524,7 +538,7 @@ async fn unchanged_status_and_missing_targets(#[values(Kind::Sqlite, Kind::Postg
 #[rstest]
 #[tokio::test]
 async fn deleting_the_latest_moves_the_flag_and_restoring_moves_it_back(
-    #[values(Kind::Sqlite, Kind::Postgres)] k: Kind,
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
 ) {
     let s = store(k).await;
     for v in ["1.0.0", "2.0.0", "1.5.0"] {
@@ -558,8 +572,30 @@ async fn deleting_the_latest_moves_the_flag_and_restoring_moves_it_back(
 
 #[rstest]
 #[tokio::test]
+async fn a_tie_keeps_the_flag_where_it_is(
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
+) {
+    let s = store(k).await;
+    publish(&s, "com.example/tie", "1.0.0+b").await;
+    assert!(!publish(&s, "com.example/tie", "1.0.0+a").await.is_latest);
+    s.set_status(
+        "com.example/tie",
+        Some("1.0.0+b"),
+        &change(Status::Deprecated, None),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        latest_versions(&s, "com.example/tie").await,
+        ["1.0.0+b"],
+        "equal precedence: the holder keeps it"
+    );
+}
+
+#[rstest]
+#[tokio::test]
 async fn bulk_status_returns_every_version_and_is_all_or_nothing(
-    #[values(Kind::Sqlite, Kind::Postgres)] k: Kind,
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
 ) {
     let s = store(k).await;
     s.publish(new_version(&with_remote(
@@ -604,7 +640,7 @@ async fn bulk_status_returns_every_version_and_is_all_or_nothing(
 #[rstest]
 #[tokio::test]
 async fn remote_urls_are_unique_across_server_names(
-    #[values(Kind::Sqlite, Kind::Postgres)] k: Kind,
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
 ) {
     let s = store(k).await;
     let url = "https://mcp.example.com/sse";
@@ -652,7 +688,7 @@ async fn remote_urls_are_unique_across_server_names(
 #[rstest]
 #[tokio::test]
 async fn edit_replaces_the_document_and_keeps_metadata(
-    #[values(Kind::Sqlite, Kind::Postgres)] k: Kind,
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
 ) {
     let s = store(k).await;
     let r0 = publish(&s, "com.example/a", "1.0.0").await;
@@ -686,7 +722,7 @@ async fn edit_replaces_the_document_and_keeps_metadata(
 #[rstest]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hundred_parallel_publishes_of_one_version_succeed_once(
-    #[values(Kind::Sqlite, Kind::Postgres)] k: Kind,
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
 ) {
     let s = store(k).await;
     let tasks: Vec<_> = (0..100)
@@ -714,7 +750,7 @@ async fn hundred_parallel_publishes_of_one_version_succeed_once(
 #[rstest]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_publishes_of_different_versions_leave_one_latest(
-    #[values(Kind::Sqlite, Kind::Postgres)] k: Kind,
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
 ) {
     let s = store(k).await;
     let tasks: Vec<_> = (0..60)
@@ -738,7 +774,7 @@ async fn parallel_publishes_of_different_versions_leave_one_latest(
 #[rstest]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_status_changes_and_publishes_keep_exactly_one_latest(
-    #[values(Kind::Sqlite, Kind::Postgres)] k: Kind,
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
 ) {
     let s = store(k).await;
     for i in 0..10 {
@@ -777,7 +813,7 @@ async fn concurrent_status_changes_and_publishes_keep_exactly_one_latest(
 #[rstest]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn cursor_walk_has_no_duplicates_or_gaps_while_data_changes(
-    #[values(Kind::Sqlite, Kind::Postgres)] k: Kind,
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
 ) {
     let s = store(k).await;
     let mut present = BTreeSet::new();
@@ -846,7 +882,9 @@ async fn cursor_walk_has_no_duplicates_or_gaps_while_data_changes(
 
 #[rstest]
 #[tokio::test]
-async fn migrations_are_current_and_idempotent(#[values(Kind::Sqlite, Kind::Postgres)] k: Kind) {
+async fn migrations_are_current_and_idempotent(
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
+) {
     let s = store(k).await;
     let state = s.schema_state().await.unwrap();
     assert!(state.is_current(), "{state:?}");

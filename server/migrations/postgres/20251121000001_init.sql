@@ -1,6 +1,6 @@
 -- One row per published server version.
 -- COLLATE "C": rows sort in byte order whatever the database's locale (the same order as SQLite).
--- server_json is JSON (not JSONB) so the publisher's key order is served back unchanged.
+-- server_json is JSON (not JSONB): the stored document's key order is served back unchanged.
 CREATE TABLE server_versions (
     name              TEXT COLLATE "C" NOT NULL,
     version           TEXT COLLATE "C" NOT NULL,

@@ -34,10 +34,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
+use tower_http::LatencyUnit;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 /// Everything a handler can reach. Cheap to clone (all shared).
 #[derive(Clone)]
@@ -48,6 +50,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub ip_limiter: Arc<dyn Limiter>,
     pub token_limiter: Arc<dyn Limiter>,
+    /// The shared Redis, when configured (readiness may depend on it).
+    pub redis: Option<Arc<crate::cache::redis::RedisHandle>>,
     /// Set on SIGTERM: `/readyz` fails so load balancers stop sending traffic before the listener closes.
     pub draining: Arc<AtomicBool>,
 }
@@ -82,7 +86,11 @@ fn api_routes(state: &AppState) -> Router<AppState> {
     let cors = cors_layer(&state.config.server.cors_allowed_origins);
     let limited = reads.layer(middleware::from_fn_with_state(state.clone(), rate_limit));
     match cors {
-        Some(c) => limited.layer(c),
+        // Read and write methods share routes, so the CORS layer sees writes too: strip what it adds
+        // to their responses, so no cross-origin page can read the answer of a write.
+        Some(c) => limited
+            .layer(c)
+            .layer(middleware::from_fn(no_cors_on_writes)),
         None => limited,
     }
 }
@@ -114,7 +122,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/v0", api)
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
-        .route("/openapi.yaml", get(ops::openapi))
+        .route("/openapi.yaml", get(ops::openapi_yaml))
         .route("/openapi.json", get(ops::openapi_json))
         .route("/docs", get(ops::docs))
         .route("/", get(ops::root));
@@ -131,7 +139,11 @@ pub fn router(state: AppState) -> Router {
     }
     app.layer(middleware::from_fn_with_state(state.clone(), record_metrics))
         .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
+            TraceLayer::new_for_http()
+                .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(LatencyUnit::Micros))
+                // Handlers log the causes of their failures; a 5xx is not an error of the HTTP layer.
+                .on_failure(DefaultOnFailure::new().level(Level::DEBUG))
+                .make_span_with(|req: &Request<Body>| {
                 let id = req
                     .headers()
                     .get("x-request-id")
@@ -143,6 +155,22 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+async fn no_cors_on_writes(req: Request, next: Next) -> Response {
+    let write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let mut resp = next.run(req).await;
+    if write {
+        let h = resp.headers_mut();
+        for name in [
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        ] {
+            h.remove(name);
+        }
+    }
+    resp
 }
 
 async fn timeout(State(s): State<AppState>, req: Request, next: Next) -> Response {
@@ -244,7 +272,7 @@ async fn rate_limit(State(s): State<AppState>, req: Request, next: Next) -> Resp
         .with_header(header::RETRY_AFTER, HeaderValue::from(secs))
         .into_response()
     };
-    if let Err(retry) = s.ip_limiter.check(&client_ip(&s, &req)) {
+    if let Err(retry) = s.ip_limiter.check(&client_ip(&s, &req)).await {
         return refuse("per client IP", retry);
     }
     let is_write = !matches!(*req.method(), Method::GET | Method::HEAD);
@@ -253,7 +281,7 @@ async fn rate_limit(State(s): State<AppState>, req: Request, next: Next) -> Resp
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     if let (true, Some(auth)) = (is_write, auth)
-        && let Err(retry) = s.token_limiter.check(&crate::auth::sha256_hex(auth))
+        && let Err(retry) = s.token_limiter.check(&crate::auth::sha256_hex(auth)).await
     {
         return refuse("per token", retry);
     }

@@ -45,18 +45,36 @@ pub async fn readyz(State(s): State<AppState>) -> Response {
             Json(json!({ "status": "unavailable", "error": "store did not answer within 2s" })),
         )
             .into_response(),
-        Ok(Err(e)) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "unavailable", "error": e.to_string() })),
-        )
-            .into_response(),
+        Ok(Err(e)) => {
+            // The cause can name hosts and users: log it, answer generically.
+            tracing::warn!(error = %e, "readiness: store unreachable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "error": "store unreachable (see the server log)" })),
+            )
+                .into_response()
+        }
         Ok(Ok(schema)) if !schema.is_current() => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({ "status": "schema behind", "pending_migrations": schema.pending() })),
         )
             .into_response(),
         Ok(Ok(_)) => {
-            Json(json!({ "status": "ready", "backend": s.store.backend() })).into_response()
+            if let (true, Some(redis)) = (s.config.cache.required_for_readiness, &s.redis)
+                && !redis.ping().await
+            {
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Json(json!({ "status": "unavailable", "error": "redis is unreachable (cache.required_for_readiness)" })),
+                )
+                    .into_response();
+            }
+            let redis = s
+                .redis
+                .as_ref()
+                .map(|r| if r.is_healthy() { "up" } else { "degraded" });
+            Json(json!({ "status": "ready", "backend": s.store.backend(), "redis": redis }))
+                .into_response()
         }
     }
 }
@@ -84,18 +102,33 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
         .into_response()
 }
 
-pub async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/yaml")], OPENAPI_YAML).into_response()
+/// The API document, with `servers` set to `server.public_url` when configured (clients such as the
+/// `/docs` page and generators then call the public address, not the pod's).
+fn openapi_document(public_url: &str) -> Result<serde_json::Value, String> {
+    let mut doc: serde_json::Value =
+        serde_norway::from_str(OPENAPI_YAML).map_err(|e| format!("openapi.yaml: {e}"))?;
+    if !public_url.is_empty() {
+        doc["servers"] = json!([{ "url": public_url.trim_end_matches('/') }]);
+    }
+    Ok(doc)
 }
 
-pub async fn openapi_json() -> Response {
-    match serde_norway::from_str::<serde_json::Value>(OPENAPI_YAML) {
+pub async fn openapi_yaml(State(s): State<AppState>) -> Response {
+    if s.config.server.public_url.is_empty() {
+        return ([(header::CONTENT_TYPE, "application/yaml")], OPENAPI_YAML).into_response();
+    }
+    match openapi_document(&s.config.server.public_url)
+        .and_then(|d| serde_norway::to_string(&d).map_err(|e| e.to_string()))
+    {
+        Ok(y) => ([(header::CONTENT_TYPE, "application/yaml")], y).into_response(),
+        Err(e) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
+    }
+}
+
+pub async fn openapi_json(State(s): State<AppState>) -> Response {
+    match openapi_document(&s.config.server.public_url) {
         Ok(v) => Json(v).into_response(),
-        Err(e) => Problem::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("openapi.yaml: {e}"),
-        )
-        .into_response(),
+        Err(e) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
     }
 }
 

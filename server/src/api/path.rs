@@ -2,7 +2,7 @@
 //! `%2B` → `+`, a literal `+` stays `+`, and a malformed escape is a 400 instead of being passed through.
 
 use super::problem::Problem;
-use axum::extract::{FromRequestParts, RawPathParams};
+use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::request::Parts;
 
 fn unescape(name: &str, raw: &str) -> Result<String, Problem> {
@@ -33,12 +33,29 @@ fn unescape(name: &str, raw: &str) -> Result<String, Problem> {
         .map_err(|_| Problem::bad_request(format!("path parameter {name} is not valid UTF-8")))
 }
 
+/// The still-encoded parameter values, found by laying the request path over its route template (axum's
+/// own extractors hand out values that are already percent-decoded, which would decode `%252F` twice).
 async fn params(parts: &mut Parts) -> Result<Vec<(String, String)>, Problem> {
-    let raw = RawPathParams::from_request_parts(parts, &())
+    let template = MatchedPath::from_request_parts(parts, &())
         .await
         .map_err(|e| Problem::bad_request(e.to_string()))?;
-    raw.iter()
-        .map(|(k, v)| Ok((k.to_owned(), unescape(k, v)?)))
+    // Aligned from the end: inside a nested router the URI has lost its prefix (`/v0.1`), the template
+    // has not.
+    let template: Vec<&str> = template.as_str().split('/').collect();
+    let raw: Vec<&str> = parts.uri.path().split('/').collect();
+    if template.len() < raw.len() {
+        return Err(Problem::bad_request("path does not match its route"));
+    }
+    template
+        .iter()
+        .rev()
+        .zip(raw.into_iter().rev())
+        .filter_map(|(t, r)| {
+            t.strip_prefix('{')
+                .and_then(|t| t.strip_suffix('}'))
+                .map(|k| (k, r))
+        })
+        .map(|(k, r)| Ok((k.to_owned(), unescape(k, r)?)))
         .collect()
 }
 

@@ -102,6 +102,10 @@ impl Problem {
         match e {
             StoreError::NotFound(m) => Problem::not_found(m),
             StoreError::Rejected(m) => Problem::bad_request(context).with_cause(m),
+            StoreError::Fatal(cause) => {
+                tracing::error!(error = %cause, "{context}: storage error");
+                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, context.to_owned())
+            }
             StoreError::Unavailable(cause) => {
                 tracing::error!(error = %cause, "{context}: storage error");
                 Problem::new(

@@ -92,7 +92,9 @@ pub async fn publish(
         return Err(Problem::validation(errors));
     }
     let principal = authorize(&s, &header.expect("checked above"))?;
-    let name = json["name"].as_str().unwrap_or_default();
+    // The name as it will be stored (keys match case-insensitively, as in the official model).
+    let stored = validation::normalize_for_storage(&json);
+    let name = stored["name"].as_str().unwrap_or_default();
     if !principal.can_publish(name) {
         return Err(Problem::new(
             StatusCode::FORBIDDEN,
@@ -288,6 +290,20 @@ pub async fn delete_version(
             StatusCode::FORBIDDEN,
             "You do not have permission to delete this server",
         ));
+    }
+    // Already deleted: answer its state without writing (a second DELETE must not clear its message).
+    let current = s
+        .store
+        .get(
+            &name,
+            &crate::store::VersionRef::Exact(version.clone()),
+            true,
+        )
+        .await
+        .map_err(|e| Problem::from_store(e, "Failed to delete server version"))?
+        .ok_or_else(|| Problem::not_found(plan::VERSION_NOT_FOUND))?;
+    if current.status == Status::Deleted {
+        return Ok(record_response(&current));
     }
     let change = StatusChange {
         status: Status::Deleted,

@@ -55,6 +55,9 @@ fn prepare(entry: &Value, fill_schema: bool) -> Result<NewVersion, String> {
         .chain(validation::check_semantic(&entry).errors)
         .map(|e| format!("{}: {}", e.location, e.message))
         .collect();
+    if let Err(m) = validation::check_publisher_meta_size(&entry) {
+        problems.push(m);
+    }
     problems.dedup();
     if !problems.is_empty() {
         return Err(problems.join("; "));

@@ -146,14 +146,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let config = load(&config, &overrides)?;
             init_logging(config.log.format, &config.log.level);
-            let listener = serve::bind(&config.server.listen).await?;
             tracing::info!(
                 listen = %config.server.listen,
                 backend = ?config.storage.backend,
                 version = env!("CARGO_PKG_VERSION"),
                 "starting mcp-registry"
             );
+            // Migrate (when configured) before listening, so nothing accepts connections it cannot answer.
+            let listen = config.server.listen.clone();
             let state = app::build_state(config).await?;
+            let listener = serve::bind(&listen).await?;
             serve::run(state, listener, serve::termination_signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -210,7 +212,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let mut token = String::new();
             std::io::stdin().read_line(&mut token)?;
-            let token = token.trim_end_matches(['\n', '\r']);
+            let token = token.trim(); // as the server trims the bearer value
             if token.is_empty() {
                 anyhow::bail!("no token on stdin");
             }

@@ -29,7 +29,13 @@ pub fn env_name(path: &str) -> String {
     format!("{ENV_PREFIX}{}", path.replace('.', "_").to_uppercase())
 }
 
-fn settable_from_env(default: &Value) -> bool {
+/// Keys whose values are structured lists: set them in the file only.
+const FILE_ONLY: &[&str] = &["auth.tokens"];
+
+fn settable_from_env(path: &str, default: &Value) -> bool {
+    if FILE_ONLY.contains(&path) {
+        return false;
+    }
     match default {
         Value::Array(items) => items.iter().all(Value::is_string),
         Value::Object(_) => false,
@@ -42,7 +48,7 @@ pub fn env_keys(defaults: &Value) -> Vec<(String, String)> {
     let mut all = Vec::new();
     leaves(defaults, "", &mut all);
     all.into_iter()
-        .filter(|(_, d)| settable_from_env(d))
+        .filter(|(p, d)| settable_from_env(p, d))
         .map(|(p, _)| (env_name(&p), p))
         .collect()
 }

@@ -162,6 +162,7 @@ impl Default for MongoConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct CacheConfig {
+    pub key_prefix: String,
     pub redis_url: String,
     pub redis_password_file: String,
     #[serde(with = "duration")]
@@ -172,6 +173,7 @@ pub struct CacheConfig {
 impl Default for CacheConfig {
     fn default() -> Self {
         CacheConfig {
+            key_prefix: "mcp-registry".into(),
             redis_url: String::new(),
             redis_password_file: String::new(),
             ttl: Duration::from_secs(30),
@@ -384,6 +386,12 @@ impl Config {
                 "rate_limit: per_ip_per_minute and burst must be > 0 when rate_limit.enabled is true"
             );
         }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            bail!(
+                "log.level: '{}' is not a level (error, warn, info, debug, trace) or a tracing filter",
+                self.log.level
+            );
+        }
         crate::auth::TokenSet::from_config(&self.auth)?;
         Ok(())
     }
@@ -395,6 +403,7 @@ impl Config {
             &mut c.storage.postgres.url,
             &mut c.storage.postgres.migration_url,
             &mut c.storage.mongodb.uri,
+            &mut c.cache.redis_url,
         ] {
             *s = redact_url(s);
         }

@@ -6,6 +6,7 @@
 //! - writes to one server name are serialized (advisory lock, single writer, or a lock document), and
 //!   the decision of what to write is made by the pure planners in [`plan`], identical for all backends.
 
+pub mod mongo;
 pub mod plan;
 pub mod postgres;
 pub mod sqlite;
@@ -28,6 +29,9 @@ pub enum StoreError {
     /// The backend could not be reached or failed; the API answers 5xx/503 and hides the cause from clients.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    /// A failure that retrying will not fix, e.g. a migration the database refuses (missing privileges).
+    #[error("{0}")]
+    Fatal(String),
 }
 
 impl StoreError {

@@ -129,7 +129,10 @@ pub fn plan_status(
             .find(|u| u.version == r.version)
             .map_or(r.status, |u| u.status)
     };
-    let candidates: Vec<(&str, i64, &str)> = existing
+    // The current holder first: on a tie (e.g. versions differing only in build metadata) it keeps the flag.
+    let mut ordered: Vec<&VersionMeta> = existing.iter().collect();
+    ordered.sort_by_key(|r| !r.is_latest);
+    let candidates: Vec<(&str, i64, &str)> = ordered
         .iter()
         .map(|r| {
             (
@@ -139,7 +142,7 @@ pub fn plan_status(
             )
         })
         .collect();
-    let latest = versioning::pick_latest(&candidates).map(|i| existing[i].version.clone());
+    let latest = versioning::pick_latest(&candidates).map(|i| ordered[i].version.clone());
     Ok(StatusPlan {
         updates,
         latest,

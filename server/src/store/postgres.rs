@@ -34,9 +34,11 @@ impl PostgresStore {
         migration: Option<PgConnectOptions>,
         max_connections: u32,
     ) -> Self {
+        // Writers to one server queue on its advisory lock while holding a connection, so under a burst
+        // the pool is the queue: wait for a connection as long as a request may take, not less.
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(30))
             .connect_lazy_with(app.clone());
         PostgresStore {
             pool,
@@ -163,7 +165,9 @@ impl Store for PostgresStore {
         .unwrap_or_default(); // the table does not exist before the first migration
         let result = MIGRATOR.run(&pool).await;
         pool.close().await;
-        result.map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
+        // Connecting worked, so a failure here is the migration itself (privileges, a changed migration):
+        // retrying will not help.
+        result.map_err(|e| StoreError::Fatal(format!("migration failed: {e}")))?;
         Ok(MIGRATOR
             .iter()
             .map(|m| m.version)

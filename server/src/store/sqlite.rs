@@ -167,7 +167,7 @@ impl Store for SqliteStore {
         MIGRATOR
             .run(&self.write)
             .await
-            .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
+            .map_err(|e| StoreError::Fatal(format!("migration failed: {e}")))?;
         Ok(before.pending())
     }
 

@@ -1,10 +1,10 @@
 //! A real registry on a loopback port (the same builder and router as `mcp-registry serve`), and a
 //! small client for tests.
 
-use super::{Kind, postgres_options};
+use super::Kind;
 use mcp_registry::app;
 use mcp_registry::auth::sha256_hex;
-use mcp_registry::config::{Backend, Config, TokenConfig};
+use mcp_registry::config::{Config, TokenConfig};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::net::SocketAddr;
@@ -19,6 +19,7 @@ pub struct TestServer {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     pub handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _dir: tempfile::TempDir,
+    _store: super::TestStore,
 }
 
 pub fn base_config(dir: &std::path::Path) -> Config {
@@ -53,21 +54,44 @@ impl TestServer {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let mut config = base_config(dir.path());
-        if kind == Kind::Postgres {
-            config.storage.backend = Backend::Postgres;
-        }
         tweak(&mut config);
-        let state = if kind == Kind::Postgres {
-            // A schema of its own per test, in the shared test database.
-            let opts = postgres_options().await;
-            let store: mcp_registry::store::DynStore = std::sync::Arc::new(
-                mcp_registry::store::postgres::PostgresStore::connect_lazy(opts, None, 10),
-            );
-            store.migrate().await.unwrap();
-            app::state_for(config, store).unwrap()
-        } else {
-            app::build_state(config).await.unwrap()
-        };
+        // The store the contract suite uses for this backend (a schema or database of its own).
+        let store = super::store(kind).await;
+        let state = app::state_for(config, store.store.clone()).unwrap();
+        Self::serve(state, dir, store).await
+    }
+
+    /// A second registry on the same PostgreSQL schema as `other` (a replica of the same deployment).
+    pub async fn start_sharing(other: &TestServer, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let opts = other
+            ._store
+            .pg
+            .clone()
+            .expect("start_sharing needs a PostgreSQL-backed server");
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = base_config(dir.path());
+        tweak(&mut config);
+        let store: mcp_registry::store::DynStore = std::sync::Arc::new(
+            mcp_registry::store::postgres::PostgresStore::connect_lazy(opts.clone(), None, 10),
+        );
+        let state = app::state_for(config, store.clone()).unwrap();
+        Self::serve(
+            state,
+            dir,
+            super::TestStore {
+                store,
+                pg: Some(opts),
+                _dir: None,
+            },
+        )
+        .await
+    }
+
+    async fn serve(
+        state: mcp_registry::api::AppState,
+        dir: tempfile::TempDir,
+        store: super::TestStore,
+    ) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -81,6 +105,7 @@ impl TestServer {
             stop: Some(tx),
             handle: Some(handle),
             _dir: dir,
+            _store: store,
         }
     }
 

@@ -7,6 +7,7 @@
 
 pub mod http;
 
+use mcp_registry::store::mongo::MongoStore;
 use mcp_registry::store::postgres::PostgresStore;
 use mcp_registry::store::sqlite::SqliteStore;
 use mcp_registry::store::{DynStore, NewVersion};
@@ -23,11 +24,15 @@ pub const SCHEMA: &str =
 pub enum Kind {
     Sqlite,
     Postgres,
+    /// A MongoDB-wire server: FerretDB here (scripts/test), real MongoDB in the GitHub workflow.
+    Mongo,
 }
 
 /// A fresh, migrated store. Keeps its temp dir (SQLite) alive as long as the store.
 pub struct TestStore {
     pub store: DynStore,
+    /// PostgreSQL: how to open another store on the same schema (a second replica).
+    pub pg: Option<PgConnectOptions>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -76,7 +81,18 @@ pub async fn postgres_options() -> PgConnectOptions {
     base.options([("search_path", format!("{schema},public"))])
 }
 
+pub fn mongodb_url() -> String {
+    std::env::var("TEST_MONGODB_URL").unwrap_or_else(|_| {
+        panic!(
+            "TEST_MONGODB_URL is not set: the MongoDB contract tests need a real MongoDB-wire server. \
+             Run scripts/test (it builds and starts FerretDB on loopback), or set \
+             TEST_MONGODB_URL=mongodb://127.0.0.1:PORT/ yourself."
+        )
+    })
+}
+
 pub async fn store(kind: Kind) -> TestStore {
+    let mut pg = None;
     let (store, dir): (DynStore, _) = match kind {
         Kind::Sqlite => {
             let dir = tempfile::tempdir().expect("tempdir");
@@ -87,11 +103,29 @@ pub async fn store(kind: Kind) -> TestStore {
         }
         Kind::Postgres => {
             let opts = postgres_options().await;
+            pg = Some(opts.clone());
             (Arc::new(PostgresStore::connect_lazy(opts, None, 20)), None)
+        }
+        Kind::Mongo => {
+            // A database of its own per test.
+            let db = format!(
+                "t_{}_{}_{}",
+                std::process::id(),
+                SEQ.fetch_add(1, Ordering::SeqCst),
+                chrono::Utc::now().timestamp_micros() % 1_000_000
+            );
+            let s = MongoStore::connect(&mongodb_url(), None, &db)
+                .await
+                .expect("mongodb client");
+            (Arc::new(s), None)
         }
     };
     store.migrate().await.expect("migrate");
-    TestStore { store, _dir: dir }
+    TestStore {
+        store,
+        pg,
+        _dir: dir,
+    }
 }
 
 /// A minimal valid server.json.

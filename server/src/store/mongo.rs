@@ -1,0 +1,663 @@
+//! MongoDB store (also runs on MongoDB-wire servers such as FerretDB). It needs no multi-document
+//! transactions; the invariants rest on single-document atomicity:
+//!
+//! - `server_versions` holds one document per version, with a unique index on `(name, version)`, so a
+//!   version is inserted at most once even if two writers raced past the lock;
+//! - `servers` holds one document per name: the **latest pointer** (`latest`) and a lease lock
+//!   (`lock_owner`, `lock_until`). `isLatest` is derived from that pointer when reading, so exactly one
+//!   version is latest at every instant: moving the flag is one atomic update of one document;
+//! - writes to one name take the lease (an upsert that only matches a free or expired lock; a taken lock
+//!   makes the upsert collide on `_id`, and the writer retries), decide with the shared planners, apply,
+//!   then move the pointer and release the lease in the same update. A crashed writer's lease expires.
+//!
+//! All-or-nothing bulk status changes: every rule (no-op, remote URL clashes on restore) is checked under
+//! the lease before the first write, so a rule can never fail half-way; only a database failure mid-way
+//! could leave some versions changed, which the next status write completes.
+
+use super::plan::{self, VersionMeta};
+use super::{
+    ListQuery, NewVersion, SchemaState, StatusChange, Store, StoreError, StoreResult,
+    VersionFilter, VersionRef,
+};
+use crate::model::{ServerRecord, Status};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use mongodb::bson::{Bson, Document, doc};
+use mongodb::options::{ClientOptions, IndexOptions};
+use mongodb::{Client, Collection, Database, IndexModel};
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Schema versions this build knows; each is applied by `migrate` (indexes are idempotent).
+const MIGRATIONS: &[i64] = &[20251121000001];
+/// A writer holding a server's lease longer than this is presumed dead.
+const LEASE: Duration = Duration::from_secs(10);
+/// How long a writer waits for another writer of the same server before giving up.
+const LOCK_WAIT: Duration = Duration::from_secs(30);
+
+pub struct MongoStore {
+    db: Database,
+}
+
+impl MongoStore {
+    /// Parse the URI and create the client; connecting happens lazily on first use.
+    pub async fn connect(uri: &str, password: Option<String>, database: &str) -> StoreResult<Self> {
+        let mut opts = ClientOptions::parse(uri)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("invalid MongoDB URI: {e}")))?;
+        if let Some(pw) = password {
+            match opts.credential.as_mut() {
+                Some(c) => c.password = Some(pw),
+                None => {
+                    return Err(StoreError::Unavailable(
+                        "storage.mongodb.password_file is set but the URI names no user".into(),
+                    ));
+                }
+            }
+        }
+        opts.app_name = Some("mcp-registry".into());
+        opts.server_selection_timeout = Some(Duration::from_secs(5));
+        let client = Client::with_options(opts).map_err(StoreError::unavailable)?;
+        Ok(MongoStore {
+            db: client.database(database),
+        })
+    }
+
+    fn versions_coll(&self) -> Collection<Document> {
+        self.db.collection("server_versions")
+    }
+    fn servers_coll(&self) -> Collection<Document> {
+        self.db.collection("servers")
+    }
+    fn migrations_coll(&self) -> Collection<Document> {
+        self.db.collection("schema_migrations")
+    }
+}
+
+fn db_err(e: mongodb::error::Error) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn is_duplicate_key(e: &mongodb::error::Error) -> bool {
+    use mongodb::error::{ErrorKind, WriteFailure};
+    match &*e.kind {
+        ErrorKind::Write(WriteFailure::WriteError(w)) => w.code == 11000,
+        ErrorKind::Command(c) => c.code == 11000,
+        ErrorKind::InsertMany(m) => m
+            .write_errors
+            .as_ref()
+            .is_some_and(|w| w.iter().any(|x| x.code == 11000)),
+        _ => e.to_string().contains("E11000"),
+    }
+}
+
+fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+fn time_of(d: &Document, key: &str) -> StoreResult<DateTime<Utc>> {
+    let us = d
+        .get_i64(key)
+        .map_err(|e| StoreError::Unavailable(format!("{key}: {e}")))?;
+    DateTime::from_timestamp_micros(us)
+        .ok_or_else(|| StoreError::Unavailable(format!("{key} out of range")))
+}
+
+fn str_of(d: &Document, key: &str) -> StoreResult<String> {
+    d.get_str(key)
+        .map(str::to_owned)
+        .map_err(|e| StoreError::Unavailable(format!("{key}: {e}")))
+}
+
+fn opt_str(d: &Document, key: &str) -> Option<String> {
+    d.get_str(key).ok().map(str::to_owned)
+}
+
+fn record(d: &Document, latest: Option<&str>) -> StoreResult<ServerRecord> {
+    let version = str_of(d, "version")?;
+    Ok(ServerRecord {
+        name: str_of(d, "name")?,
+        is_latest: latest == Some(version.as_str()),
+        version,
+        server_json: str_of(d, "server_json")?,
+        status: Status::from_str(&str_of(d, "status")?).map_err(StoreError::Unavailable)?,
+        status_message: opt_str(d, "status_message"),
+        published_at: time_of(d, "published_at")?,
+        updated_at: time_of(d, "updated_at")?,
+        status_changed_at: time_of(d, "status_changed_at")?,
+    })
+}
+
+/// A regex matching `term` literally, case-insensitively (the official search is a plain substring).
+fn literal_regex(term: &str) -> String {
+    let mut out = String::with_capacity(term.len() * 2);
+    for c in term.chars() {
+        if "\\^$.|?*+()[]{}-/#&~ ".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn not_deleted() -> Document {
+    doc! { "status": { "$ne": "deleted" } }
+}
+
+impl MongoStore {
+    async fn latest_of(&self, names: &[String]) -> StoreResult<HashMap<String, String>> {
+        if names.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let docs: Vec<Document> = self
+            .servers_coll()
+            .find(doc! { "_id": { "$in": names } })
+            .await
+            .map_err(db_err)?
+            .try_collect()
+            .await
+            .map_err(db_err)?;
+        Ok(docs
+            .into_iter()
+            .filter_map(|d| {
+                Some((
+                    d.get_str("_id").ok()?.to_owned(),
+                    d.get_str("latest").ok()?.to_owned(),
+                ))
+            })
+            .collect())
+    }
+
+    async fn records(&self, docs: Vec<Document>) -> StoreResult<Vec<ServerRecord>> {
+        let mut names: Vec<String> = docs
+            .iter()
+            .filter_map(|d| d.get_str("name").ok().map(str::to_owned))
+            .collect();
+        names.sort();
+        names.dedup();
+        let latest = self.latest_of(&names).await?;
+        docs.iter()
+            .map(|d| {
+                let name = d.get_str("name").unwrap_or_default();
+                record(d, latest.get(name).map(String::as_str))
+            })
+            .collect()
+    }
+
+    async fn find(
+        &self,
+        filter: Document,
+        sort: Document,
+        limit: Option<i64>,
+    ) -> StoreResult<Vec<Document>> {
+        let coll = self.versions_coll();
+        let mut f = coll.find(filter).sort(sort);
+        if let Some(l) = limit {
+            f = f.limit(l);
+        }
+        f.await.map_err(db_err)?.try_collect().await.map_err(db_err)
+    }
+
+    /// Take the per-server lease; returns the owner token to release it with.
+    async fn lock(&self, name: &str) -> StoreResult<String> {
+        let owner = uuid::Uuid::new_v4().to_string();
+        let start = std::time::Instant::now();
+        let mut wait = Duration::from_millis(2);
+        loop {
+            let now = micros(crate::model::now());
+            let filter = doc! {
+                "_id": name,
+                "$or": [ { "lock_until": { "$lt": now } }, { "lock_until": Bson::Null }, { "lock_until": { "$exists": false } } ],
+            };
+            let update = doc! { "$set": { "lock_owner": &owner, "lock_until": now + LEASE.as_micros() as i64 } };
+            match self
+                .servers_coll()
+                .update_one(filter, update)
+                .upsert(true)
+                .await
+            {
+                Ok(_) => return Ok(owner),
+                Err(e) if is_duplicate_key(&e) => {
+                    if start.elapsed() > LOCK_WAIT {
+                        return Err(StoreError::Unavailable(format!(
+                            "timed out waiting for the write lock of {name}"
+                        )));
+                    }
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_millis(50));
+                }
+                Err(e) => return Err(db_err(e)),
+            }
+        }
+    }
+
+    /// Release the lease, setting the latest pointer in the same atomic update when given.
+    async fn unlock(
+        &self,
+        name: &str,
+        owner: &str,
+        latest: Option<Option<&str>>,
+    ) -> StoreResult<()> {
+        let mut update = doc! { "$unset": { "lock_owner": "", "lock_until": "" } };
+        match latest {
+            Some(Some(v)) => {
+                update.insert("$set", doc! { "latest": v });
+            }
+            Some(None) => {
+                update.insert("$set", doc! { "latest": Bson::Null });
+            }
+            None => {}
+        }
+        self.servers_coll()
+            .update_one(doc! { "_id": name, "lock_owner": owner }, update)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn load_meta(&self, name: &str) -> StoreResult<Vec<VersionMeta>> {
+        let latest = self.latest_of(&[name.to_owned()]).await?;
+        let latest = latest.get(name);
+        let docs = self
+            .find(doc! { "name": name }, doc! { "version": 1 }, None)
+            .await?;
+        docs.iter()
+            .map(|d| {
+                let version = str_of(d, "version")?;
+                Ok(VersionMeta {
+                    is_latest: latest == Some(&version),
+                    version,
+                    published_at: time_of(d, "published_at")?,
+                    status: Status::from_str(&str_of(d, "status")?)
+                        .map_err(StoreError::Unavailable)?,
+                    status_message: opt_str(d, "status_message"),
+                })
+            })
+            .collect()
+    }
+
+    async fn check_remote_urls(&self, name: &str, urls: &[String]) -> StoreResult<()> {
+        if urls.is_empty() {
+            return Ok(());
+        }
+        let clash = self
+            .versions_coll()
+            .find_one(doc! { "remote_urls": { "$in": urls }, "name": { "$ne": name }, "status": { "$ne": "deleted" } })
+            .await
+            .map_err(db_err)?;
+        if let Some(d) = clash {
+            let other = str_of(&d, "name")?;
+            let theirs: Vec<String> = d
+                .get_array("remote_urls")
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|u| u.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let url = urls
+                .iter()
+                .find(|u| theirs.contains(u))
+                .cloned()
+                .unwrap_or_default();
+            return Err(plan::remote_url_clash(&url, &other));
+        }
+        Ok(())
+    }
+
+    async fn fetch_one(&self, name: &str, version: &str) -> StoreResult<ServerRecord> {
+        let d = self
+            .versions_coll()
+            .find_one(doc! { "name": name, "version": version })
+            .await
+            .map_err(db_err)?
+            .ok_or_else(|| StoreError::NotFound(plan::VERSION_NOT_FOUND.into()))?;
+        Ok(self.records(vec![d]).await?.remove(0))
+    }
+
+    /// Run `f` holding the server's lease; the lease is released (and the latest pointer set, when `f`
+    /// returns one) whatever the outcome.
+    async fn locked<T>(
+        &self,
+        name: &str,
+        f: impl std::future::Future<Output = StoreResult<(T, Option<Option<String>>)>>,
+    ) -> StoreResult<T> {
+        let owner = self.lock(name).await?;
+        let out = f.await;
+        let latest = match &out {
+            Ok((_, l)) => l.clone(),
+            Err(_) => None,
+        };
+        self.unlock(name, &owner, latest.as_ref().map(|l| l.as_deref()))
+            .await?;
+        out.map(|(v, _)| v)
+    }
+
+    async fn list_latest(&self, q: &ListQuery) -> StoreResult<Vec<ServerRecord>> {
+        // Walk the latest pointers in name order, then apply the per-version filters; repeat until the
+        // page is full or the names run out.
+        let mut out = Vec::new();
+        let mut after_name: Option<String> = None;
+        let batch = (q.limit * 2).max(32) as i64;
+        loop {
+            let mut filter = doc! { "latest": { "$type": "string" } };
+            match (&after_name, &q.after) {
+                (Some(n), _) => {
+                    filter.insert("_id", doc! { "$gt": n });
+                }
+                (None, Some(c)) if c.version.is_some() => {
+                    filter.insert("_id", doc! { "$gte": &c.name });
+                }
+                (None, Some(c)) => {
+                    filter.insert("_id", doc! { "$gt": &c.name });
+                }
+                (None, None) => {}
+            }
+            if let Some(s) = &q.search {
+                // Under $and so it does not replace the range condition on _id above.
+                filter.insert(
+                    "$and",
+                    vec![doc! { "_id": { "$regex": literal_regex(s), "$options": "i" } }],
+                );
+            }
+            let servers: Vec<Document> = self
+                .servers_coll()
+                .find(filter)
+                .sort(doc! { "_id": 1 })
+                .limit(batch)
+                .await
+                .map_err(db_err)?
+                .try_collect()
+                .await
+                .map_err(db_err)?;
+            if servers.is_empty() {
+                return Ok(out);
+            }
+            after_name = servers
+                .last()
+                .and_then(|d| d.get_str("_id").ok().map(str::to_owned));
+            let pairs: Vec<Document> = servers
+                .iter()
+                .filter_map(|d| Some(doc! { "name": d.get_str("_id").ok()?, "version": d.get_str("latest").ok()? }))
+                .collect();
+            let mut vfilter = doc! { "$or": pairs };
+            if let Some(t) = q.updated_since {
+                vfilter.insert("updated_at", doc! { "$gt": micros(t) });
+            }
+            if !q.include_deleted {
+                vfilter.insert("status", doc! { "$ne": "deleted" });
+            }
+            let docs = self
+                .find(vfilter, doc! { "name": 1, "version": 1 }, None)
+                .await?;
+            for r in self.records(docs).await? {
+                let past_cursor = match &q.after {
+                    Some(c) => {
+                        (r.name.as_bytes(), r.version.as_bytes())
+                            > (
+                                c.name.as_bytes(),
+                                c.version.as_deref().unwrap_or("").as_bytes(),
+                            )
+                    }
+                    None => true,
+                };
+                if past_cursor {
+                    out.push(r);
+                    if out.len() == q.limit {
+                        return Ok(out);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Store for MongoStore {
+    fn backend(&self) -> &'static str {
+        "mongodb"
+    }
+
+    async fn migrate(&self) -> StoreResult<Vec<i64>> {
+        let before = self.schema_state().await?;
+        let index = |name: &str, keys: Document, unique: bool| {
+            let opts = IndexOptions::builder()
+                .name(name.to_owned())
+                .unique(unique)
+                .build();
+            IndexModel::builder().keys(keys).options(opts).build()
+        };
+        let wanted = vec![
+            index("name_version", doc! { "name": 1, "version": 1 }, true),
+            index("updated_at", doc! { "updated_at": 1 }, false),
+            index("remote_urls", doc! { "remote_urls": 1 }, false),
+        ];
+        // Create only what is missing: re-creating an existing index crashes FerretDB 1.24's handler
+        // (a slice-bounds panic that drops the connection), and it is needless work on MongoDB.
+        // An error here means the collection does not exist yet: nothing to skip.
+        let existing: Vec<String> = self
+            .versions_coll()
+            .list_index_names()
+            .await
+            .unwrap_or_default();
+        let missing: Vec<IndexModel> = wanted
+            .into_iter()
+            .filter(|m| {
+                let name = m
+                    .options
+                    .as_ref()
+                    .and_then(|o| o.name.clone())
+                    .unwrap_or_default();
+                !existing.contains(&name)
+            })
+            .collect();
+        if !missing.is_empty() {
+            self.versions_coll()
+                .create_indexes(missing)
+                .await
+                .map_err(db_err)?;
+        }
+        for v in before.pending() {
+            self.migrations_coll()
+                .update_one(
+                    doc! { "_id": v },
+                    doc! { "$set": { "applied_at": micros(crate::model::now()) } },
+                )
+                .upsert(true)
+                .await
+                .map_err(db_err)?;
+        }
+        Ok(before.pending())
+    }
+
+    async fn schema_state(&self) -> StoreResult<SchemaState> {
+        let docs: Vec<Document> = self
+            .migrations_coll()
+            .find(doc! {})
+            .await
+            .map_err(db_err)?
+            .try_collect()
+            .await
+            .map_err(db_err)?;
+        let mut applied: Vec<i64> = docs.iter().filter_map(|d| d.get_i64("_id").ok()).collect();
+        applied.sort();
+        Ok(SchemaState {
+            applied,
+            known: MIGRATIONS.to_vec(),
+        })
+    }
+
+    async fn list(&self, q: &ListQuery) -> StoreResult<Vec<ServerRecord>> {
+        if q.version == Some(VersionFilter::Latest) {
+            return self.list_latest(q).await;
+        }
+        let mut and: Vec<Document> = Vec::new();
+        if let Some(c) = &q.after {
+            and.push(match &c.version {
+                Some(v) => doc! { "$or": [ { "name": { "$gt": &c.name } }, { "name": &c.name, "version": { "$gt": v } } ] },
+                None => doc! { "name": { "$gt": &c.name } },
+            });
+        }
+        if let Some(s) = &q.search {
+            and.push(doc! { "name": { "$regex": literal_regex(s), "$options": "i" } });
+        }
+        if let Some(t) = q.updated_since {
+            and.push(doc! { "updated_at": { "$gt": micros(t) } });
+        }
+        if let Some(VersionFilter::Exact(v)) = &q.version {
+            and.push(doc! { "version": v });
+        }
+        if !q.include_deleted {
+            and.push(not_deleted());
+        }
+        let filter = if and.is_empty() {
+            doc! {}
+        } else {
+            doc! { "$and": and }
+        };
+        let docs = self
+            .find(
+                filter,
+                doc! { "name": 1, "version": 1 },
+                Some(q.limit as i64),
+            )
+            .await?;
+        self.records(docs).await
+    }
+
+    async fn versions(&self, name: &str, include_deleted: bool) -> StoreResult<Vec<ServerRecord>> {
+        let mut filter = doc! { "name": name };
+        if !include_deleted {
+            filter.extend(not_deleted());
+        }
+        let docs = self
+            .find(filter, doc! { "published_at": -1, "version": -1 }, None)
+            .await?;
+        self.records(docs).await
+    }
+
+    async fn get(
+        &self,
+        name: &str,
+        version: &VersionRef,
+        include_deleted: bool,
+    ) -> StoreResult<Option<ServerRecord>> {
+        let wanted = match version {
+            VersionRef::Exact(v) => v.clone(),
+            VersionRef::Latest => match self.latest_of(&[name.to_owned()]).await?.remove(name) {
+                Some(v) => v,
+                None => return Ok(None),
+            },
+        };
+        let mut filter = doc! { "name": name, "version": &wanted };
+        if !include_deleted {
+            filter.extend(not_deleted());
+        }
+        match self
+            .versions_coll()
+            .find_one(filter)
+            .await
+            .map_err(db_err)?
+        {
+            Some(d) => Ok(self.records(vec![d]).await?.pop()),
+            None => Ok(None),
+        }
+    }
+
+    async fn publish(&self, new: NewVersion) -> StoreResult<ServerRecord> {
+        let name = new.name.clone();
+        let version = new.version.clone();
+        self.locked(&name, async {
+            let existing = self.load_meta(&new.name).await?;
+            let now = crate::model::now();
+            let plan = plan::plan_publish(&existing, &new.version, now)?;
+            self.check_remote_urls(&new.name, &new.remote_urls).await?;
+            let d = doc! {
+                "name": &new.name, "version": &new.version, "server_json": &new.server_json,
+                "status": "active", "status_message": Bson::Null,
+                "published_at": micros(now), "updated_at": micros(now), "status_changed_at": micros(now),
+                "remote_urls": &new.remote_urls,
+            };
+            match self.versions_coll().insert_one(d).await {
+                Ok(_) => {}
+                Err(e) if is_duplicate_key(&e) => return Err(StoreError::Rejected(plan::DUPLICATE_VERSION.into())),
+                Err(e) => return Err(db_err(e)),
+            }
+            let latest = plan.new_is_latest.then(|| Some(new.version.clone()));
+            Ok(((), latest))
+        })
+        .await?;
+        self.fetch_one(&name, &version).await
+    }
+
+    async fn edit(&self, new: NewVersion) -> StoreResult<ServerRecord> {
+        self.locked(&new.name, async {
+            let existing = self.load_meta(&new.name).await?;
+            plan::check_edit_target(&existing, &new.version)?;
+            self.check_remote_urls(&new.name, &new.remote_urls).await?;
+            self.versions_coll()
+                .update_one(
+                    doc! { "name": &new.name, "version": &new.version },
+                    doc! { "$set": { "server_json": &new.server_json, "remote_urls": &new.remote_urls, "updated_at": micros(crate::model::now()) } },
+                )
+                .await
+                .map_err(db_err)?;
+            Ok(((), None))
+        })
+        .await?;
+        self.fetch_one(&new.name, &new.version).await
+    }
+
+    async fn set_status(
+        &self,
+        name: &str,
+        version: Option<&str>,
+        change: &StatusChange,
+    ) -> StoreResult<Vec<ServerRecord>> {
+        self.locked(name, async {
+            let existing = self.load_meta(name).await?;
+            let plan = plan::plan_status(&existing, version, change, crate::model::now())?;
+            for v in &plan.restored {
+                let d = self
+                    .versions_coll()
+                    .find_one(doc! { "name": name, "version": v })
+                    .await
+                    .map_err(db_err)?;
+                let urls: Vec<String> = d
+                    .and_then(|d| d.get_array("remote_urls").ok().cloned())
+                    .map(|a| {
+                        a.into_iter()
+                            .filter_map(|u| u.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                self.check_remote_urls(name, &urls).await?;
+            }
+            for u in &plan.updates {
+                let mut set = doc! {
+                    "status": u.status.as_str(),
+                    "status_message": u.status_message.clone().map_or(Bson::Null, Bson::String),
+                    "updated_at": micros(u.updated_at),
+                };
+                if let Some(t) = u.status_changed_at {
+                    set.insert("status_changed_at", micros(t));
+                }
+                self.versions_coll()
+                    .update_one(
+                        doc! { "name": name, "version": &u.version },
+                        doc! { "$set": set },
+                    )
+                    .await
+                    .map_err(db_err)?;
+            }
+            Ok(((), Some(plan.latest.clone())))
+        })
+        .await?;
+        match version {
+            Some(v) => Ok(vec![self.fetch_one(name, v).await?]),
+            None => self.versions(name, true).await,
+        }
+    }
+}
