@@ -255,3 +255,78 @@ fn serve_refuses_bad_configuration_with_a_clear_message() {
     assert_eq!(code, 2);
     assert!(err.contains("storage.postgres.url"), "{err}");
 }
+
+#[test]
+fn import_from_an_http_url() {
+    // A one-shot HTTP server on loopback serving a JSON array.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let body = json!([common::server("com.example/remote", "1.0.0")]).to_string();
+    let server = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = s.read(&mut buf).unwrap();
+        write!(s, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len()).unwrap();
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = run(bin()
+        .arg("import")
+        .arg(format!("http://127.0.0.1:{port}/seed.json"))
+        .env("MCP_REGISTRY_STORAGE_SQLITE_PATH", dir.path().join("u.db")));
+    server.join().unwrap();
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("1 accepted, 0 rejected"), "{out}");
+}
+
+#[test]
+fn postgres_password_comes_from_pgpassfile() {
+    let url = url::Url::parse(&common::postgres_url()).unwrap();
+    let (host, port, user, db) = (
+        url.host_str().unwrap().to_owned(),
+        url.port().unwrap_or(5432),
+        url.username().to_owned(),
+        url.path().trim_start_matches('/').to_owned(),
+    );
+    let password = url
+        .password()
+        .expect("TEST_POSTGRES_URL carries a password")
+        .to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let pgpass = write(
+        dir.path(),
+        "pgpass",
+        &format!("{host}:{port}:{db}:{user}:{password}\n"),
+    );
+    let mut perms = std::fs::metadata(&pgpass).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o600);
+    std::fs::set_permissions(&pgpass, perms).unwrap();
+    let no_password = format!("postgres://{user}@{host}:{port}/{db}");
+    let status = |pgpass: Option<&std::path::Path>| {
+        let mut c = bin();
+        c.args(["migrate", "status"])
+            .env("MCP_REGISTRY_STORAGE_BACKEND", "postgres")
+            .env("MCP_REGISTRY_STORAGE_POSTGRES_URL", &no_password)
+            .env_remove("PGPASSWORD")
+            .env("HOME", dir.path());
+        match pgpass {
+            Some(p) => c.env("PGPASSFILE", p),
+            None => c.env("PGPASSFILE", dir.path().join("missing")),
+        };
+        run(&mut c)
+    };
+    let (code, out, err) = status(Some(&pgpass));
+    assert!(
+        code == 0 || code == 1,
+        "authenticated via PGPASSFILE: {out}{err}"
+    );
+    let (code, _, err) = status(None);
+    assert_eq!(
+        code, 2,
+        "without a password the connection must fail: {err}"
+    );
+    assert!(
+        err.contains("password") || err.contains("authentication"),
+        "{err}"
+    );
+}
