@@ -501,7 +501,24 @@ impl Store for MongoStore {
             });
         }
         if let Some(s) = &q.search {
-            and.push(doc! { "name": { "$regex": literal_regex(s), "$options": "i" } });
+            // An unanchored regex cannot use an index: run it over the names (one document per server),
+            // not over every version.
+            let names: Vec<String> = self
+                .servers_coll()
+                .find(doc! { "_id": { "$regex": literal_regex(s), "$options": "i" } })
+                .projection(doc! { "_id": 1 })
+                .await
+                .map_err(db_err)?
+                .try_collect::<Vec<Document>>()
+                .await
+                .map_err(db_err)?
+                .into_iter()
+                .filter_map(|d| d.get_str("_id").ok().map(str::to_owned))
+                .collect();
+            if names.is_empty() {
+                return Ok(Vec::new());
+            }
+            and.push(doc! { "name": { "$in": names } });
         }
         if let Some(t) = q.updated_since {
             and.push(doc! { "updated_at": { "$gt": micros(t) } });

@@ -210,9 +210,10 @@ impl Store for SqliteStore {
             }
         }
         if let Some(s) = &q.search {
-            b.push(" AND lower(name) LIKE ")
+            // Match against the names table, then read only the matching servers' rows.
+            b.push(" AND name IN (SELECT name FROM server_names WHERE lower(name) LIKE ")
                 .push_bind(like_pattern(s))
-                .push(" ESCAPE '\\'");
+                .push(" ESCAPE '\\')");
         }
         if let Some(t) = q.updated_since {
             b.push(" AND updated_at > ").push_bind(micros(t));
@@ -317,6 +318,10 @@ impl Store for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
         }
+        sqlx::query("INSERT OR IGNORE INTO server_names (name) VALUES (?)")
+            .bind(&new.name)
+            .execute(&mut *tx)
+            .await?;
         let rec = fetch_one(&mut tx, &new.name, &new.version).await?;
         tx.commit().await?;
         Ok(rec)
