@@ -69,10 +69,11 @@ pub async fn readyz(State(s): State<AppState>) -> Response {
                 )
                     .into_response();
             }
-            let redis = s
-                .redis
-                .as_ref()
-                .map(|r| if r.is_healthy() { "up" } else { "degraded" });
+            let redis = match &s.redis {
+                Some(r) if r.ping().await => Some("up"),
+                Some(_) => Some("degraded"),
+                None => None,
+            };
             Json(json!({ "status": "ready", "backend": s.store.backend(), "redis": redis }))
                 .into_response()
         }

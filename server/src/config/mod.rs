@@ -374,7 +374,23 @@ impl Config {
                         "storage.backend is mongodb but neither storage.mongodb.uri nor storage.mongodb.uri_file is set"
                     );
                 }
+                for (key, f) in [
+                    ("storage.mongodb.uri_file", &m.uri_file),
+                    ("storage.mongodb.password_file", &m.password_file),
+                ] {
+                    if !f.is_empty() {
+                        read_secret_file(key, f)?;
+                    }
+                }
             }
+        }
+        if !self.cache.redis_url.is_empty() {
+            use redis::IntoConnectionInfo;
+            self.cache
+                .redis_url
+                .as_str()
+                .into_connection_info()
+                .map_err(|e| anyhow::anyhow!("cache.redis_url: {e}"))?;
         }
         if !self.cache.redis_password_file.is_empty() {
             read_secret_file("cache.redis_password_file", &self.cache.redis_password_file)?;
@@ -386,7 +402,12 @@ impl Config {
                 "rate_limit: per_ip_per_minute and burst must be > 0 when rate_limit.enabled is true"
             );
         }
-        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+        // A bare word that is not a level parses as a target name and silences every log: refuse it.
+        const LEVELS: &[&str] = &["error", "warn", "info", "debug", "trace", "off"];
+        let bare_word = !self.log.level.contains(['=', ',', ':', '[']);
+        if (bare_word && !LEVELS.contains(&self.log.level.to_ascii_lowercase().as_str()))
+            || tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err()
+        {
             bail!(
                 "log.level: '{}' is not a level (error, warn, info, debug, trace) or a tracing filter",
                 self.log.level
@@ -412,13 +433,24 @@ impl Config {
 }
 
 /// Hide the password in a `scheme://user:password@host` URL.
-fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("REDACTED"));
-            u.to_string()
-        }
-        _ => url.to_owned(),
+/// Hide the password in a `scheme://user:password@host…` URL, also in forms `url` cannot parse
+/// (multi-host MongoDB URIs): everything between the first `:` after `://` and the last `@` goes.
+pub fn redact_url(url: &str) -> String {
+    let Some(start) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let rest = &url[start..];
+    let Some(at) = rest.rfind('@') else {
+        return url.to_owned();
+    };
+    match rest[..at].find(':') {
+        Some(colon) => format!(
+            "{}{}:REDACTED{}",
+            &url[..start],
+            &rest[..colon],
+            &rest[at..]
+        ),
+        None => url.to_owned(),
     }
 }
 

@@ -168,3 +168,36 @@ fn redaction_hides_passwords() {
     assert!(!y.contains("s3cret"));
     assert!(y.contains("REDACTED"));
 }
+
+#[test]
+fn redaction_covers_multi_host_uris() {
+    assert_eq!(
+        redact_url("mongodb://app:pw1@h1:27017,h2:27017/db?replicaSet=rs0"),
+        "mongodb://app:REDACTED@h1:27017,h2:27017/db?replicaSet=rs0"
+    );
+    assert_eq!(
+        redact_url("redis://:secret@cache:6379/0"),
+        "redis://:REDACTED@cache:6379/0"
+    );
+    assert_eq!(redact_url("postgres://app@db/x"), "postgres://app@db/x");
+}
+
+#[test]
+fn a_log_level_typo_is_refused() {
+    let e = env(&[("MCP_REGISTRY_LOG_LEVEL", "inf0")]);
+    assert!(Config::load_from(None, &e, &Overrides::default()).is_err());
+    for ok in ["info", "WARN", "mcp_registry=debug,info"] {
+        let e = env(&[("MCP_REGISTRY_LOG_LEVEL", ok)]);
+        assert!(
+            Config::load_from(None, &e, &Overrides::default()).is_ok(),
+            "{ok}"
+        );
+    }
+    let e = env(&[("MCP_REGISTRY_CACHE_REDIS_URL", "bogus://x")]);
+    assert!(
+        Config::load_from(None, &e, &Overrides::default())
+            .unwrap_err()
+            .to_string()
+            .contains("cache.redis_url")
+    );
+}

@@ -3,12 +3,13 @@
 //!
 //! - `server_versions` holds one document per version, with a unique index on `(name, version)`, so a
 //!   version is inserted at most once even if two writers raced past the lock;
-//! - `servers` holds one document per name: the **latest pointer** (`latest`) and a lease lock
-//!   (`lock_owner`, `lock_until`). `isLatest` is derived from that pointer when reading, so exactly one
-//!   version is latest at every instant: moving the flag is one atomic update of one document;
-//! - writes to one name take the lease (an upsert that only matches a free or expired lock; a taken lock
-//!   makes the upsert collide on `_id`, and the writer retries), decide with the shared planners, apply,
-//!   then move the pointer and release the lease in the same update. A crashed writer's lease expires.
+//! - `servers` holds one document per name with the **latest pointer** (`latest`). `isLatest` is derived
+//!   from that pointer when reading, so exactly one version is latest at every instant: moving the flag
+//!   is one atomic update of one document;
+//! - writes to one name first take a lease: inserting `{_id: name}` into `locks` (the unique `_id` makes
+//!   that atomic; a taken lease makes the insert fail and the writer retries). Under the lease the writer
+//!   decides with the shared planners, applies, moves the pointer, and deletes the lease. A crashed
+//!   writer's lease expires and is broken by the next writer.
 //!
 //! All-or-nothing bulk status changes: every rule (no-op, remote URL clashes on restore) is checked under
 //! the lease before the first write, so a rule can never fail half-way; only a database failure mid-way
@@ -32,8 +33,9 @@ use std::time::Duration;
 
 /// Schema versions this build knows; each is applied by `migrate` (indexes are idempotent).
 const MIGRATIONS: &[i64] = &[20251121000001];
-/// A writer holding a server's lease longer than this is presumed dead.
-const LEASE: Duration = Duration::from_secs(10);
+/// A writer holding a server's lease longer than this is presumed dead. Longer than any request may
+/// take (`server.request_timeout`), so only a crashed writer ever loses its lease.
+const LEASE: Duration = Duration::from_secs(60);
 /// How long a writer waits for another writer of the same server before giving up.
 const LOCK_WAIT: Duration = Duration::from_secs(30);
 
@@ -70,6 +72,9 @@ impl MongoStore {
     }
     fn servers_coll(&self) -> Collection<Document> {
         self.db.collection("servers")
+    }
+    fn locks_coll(&self) -> Collection<Document> {
+        self.db.collection("locks")
     }
     fn migrations_coll(&self) -> Collection<Document> {
         self.db.collection("schema_migrations")
@@ -200,26 +205,41 @@ impl MongoStore {
         f.await.map_err(db_err)?.try_collect().await.map_err(db_err)
     }
 
-    /// Take the per-server lease; returns the owner token to release it with.
+    /// Take the per-server lease; returns the owner token to release it with. The lease is a document
+    /// in `locks` whose `_id` is the server name: taking it is an insert, which the unique `_id` makes
+    /// atomic on every MongoDB-wire server. (A conditional update-with-upsert is not enough: FerretDB 1.x
+    /// runs it as read-then-write, so two writers could both "take" a free lease.)
     async fn lock(&self, name: &str) -> StoreResult<String> {
         let owner = uuid::Uuid::new_v4().to_string();
         let start = std::time::Instant::now();
         let mut wait = Duration::from_millis(2);
         loop {
             let now = micros(crate::model::now());
-            let filter = doc! {
-                "_id": name,
-                "$or": [ { "lock_until": { "$lt": now } }, { "lock_until": Bson::Null }, { "lock_until": { "$exists": false } } ],
-            };
-            let update = doc! { "$set": { "lock_owner": &owner, "lock_until": now + LEASE.as_micros() as i64 } };
-            match self
-                .servers_coll()
-                .update_one(filter, update)
-                .upsert(true)
-                .await
-            {
+            let lease =
+                doc! { "_id": name, "owner": &owner, "expires": now + LEASE.as_micros() as i64 };
+            match self.locks_coll().insert_one(lease).await {
                 Ok(_) => return Ok(owner),
                 Err(e) if is_duplicate_key(&e) => {
+                    // Held. Break it only when it expired (its writer crashed), then try again at once.
+                    let held = self
+                        .locks_coll()
+                        .find_one(doc! { "_id": name })
+                        .await
+                        .map_err(db_err)?;
+                    if let Some(h) = held
+                        && h.get_i64("expires").is_ok_and(|exp| exp < now)
+                    {
+                        let stale_owner = h.get_str("owner").unwrap_or_default().to_owned();
+                        tracing::warn!(
+                            server = name,
+                            "breaking an expired write lease (a writer died holding it)"
+                        );
+                        self.locks_coll()
+                            .delete_one(doc! { "_id": name, "owner": stale_owner })
+                            .await
+                            .map_err(db_err)?;
+                        continue;
+                    }
                     if start.elapsed() > LOCK_WAIT {
                         return Err(StoreError::Unavailable(format!(
                             "timed out waiting for the write lock of {name}"
@@ -233,27 +253,33 @@ impl MongoStore {
         }
     }
 
-    /// Release the lease, setting the latest pointer in the same atomic update when given.
+    /// Move the latest pointer (when given; one atomic single-document write, done by the lease holder
+    /// only), then release the lease.
     async fn unlock(
         &self,
         name: &str,
         owner: &str,
         latest: Option<Option<&str>>,
     ) -> StoreResult<()> {
-        let mut update = doc! { "$unset": { "lock_owner": "", "lock_until": "" } };
-        match latest {
-            Some(Some(v)) => {
-                update.insert("$set", doc! { "latest": v });
-            }
-            Some(None) => {
-                update.insert("$set", doc! { "latest": Bson::Null });
-            }
-            None => {}
+        if let Some(l) = latest {
+            let value = l.map_or(Bson::Null, |v| Bson::String(v.to_owned()));
+            self.servers_coll()
+                .update_one(doc! { "_id": name }, doc! { "$set": { "latest": value } })
+                .upsert(true)
+                .await
+                .map_err(db_err)?;
         }
-        self.servers_coll()
-            .update_one(doc! { "_id": name, "lock_owner": owner }, update)
+        let r = self
+            .locks_coll()
+            .delete_one(doc! { "_id": name, "owner": owner })
             .await
             .map_err(db_err)?;
+        if r.deleted_count == 0 {
+            // The lease expired under us (a write slower than LEASE) and another writer may own it now.
+            return Err(StoreError::Unavailable(format!(
+                "lost the write lock of {name}; the change may be partly applied, retry it"
+            )));
+        }
         Ok(())
     }
 
@@ -454,10 +480,11 @@ impl Store for MongoStore {
             })
             .collect();
         if !missing.is_empty() {
+            // Reachable (schema_state above worked): an index the server refuses is not worth retrying.
             self.versions_coll()
                 .create_indexes(missing)
                 .await
-                .map_err(db_err)?;
+                .map_err(|e| StoreError::Fatal(format!("creating indexes failed: {e}")))?;
         }
         for v in before.pending() {
             self.migrations_coll()

@@ -98,6 +98,16 @@ async fn check_remote_urls(
     if urls.is_empty() {
         return Ok(());
     }
+    // The per-name lock does not order two *different* names claiming one URL: take a lock per URL too
+    // (sorted, so two writers never wait on each other in opposite orders).
+    let mut sorted: Vec<&String> = urls.iter().collect();
+    sorted.sort();
+    for url in sorted {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('url:' || $1, 7150))")
+            .bind(url)
+            .execute(&mut *conn)
+            .await?;
+    }
     let clash: Option<(String, String)> = sqlx::query_as(
         "SELECT r.url, r.name FROM server_remote_urls r
          JOIN server_versions s ON s.name = r.name AND s.version = r.version
