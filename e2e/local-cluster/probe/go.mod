@@ -1,0 +1,3 @@
+module local/probe
+
+go 1.22
