@@ -12,7 +12,8 @@ if [ -z "${MCP_REGISTRY_CACHE:-}" ]; then
   if [ "$(id -u)" = 0 ]; then MCP_REGISTRY_CACHE=/var/cache/mcp-registry
   else MCP_REGISTRY_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/mcp-registry"; fi
 fi
-export MCP_REGISTRY_CACHE
+# Not exported: the server treats every MCP_REGISTRY_* variable as configuration and refuses unknown
+# ones, so this scripts-only setting must not reach it. Scripts that need it source this file.
 TOOLS_BIN="$MCP_REGISTRY_CACHE/bin"
 mkdir -p "$TOOLS_BIN"
 case ":$PATH:" in *":$TOOLS_BIN:"*) ;; *) export PATH="$TOOLS_BIN:$PATH" ;; esac

@@ -9,6 +9,7 @@ use crate::cache::{CacheBackend, CachedStore};
 use crate::config::{Backend, Config, PostgresConfig, read_secret_file};
 use crate::metrics::{MeteredStore, Metrics};
 use crate::ratelimit::{Limiter, RedisLimiter, TokenBucketLimiter};
+use crate::store::detached::DetachedWrites;
 use crate::store::mongo::MongoStore;
 use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
@@ -168,6 +169,8 @@ pub fn state_for(config: Config, store: DynStore) -> anyhow::Result<AppState> {
         };
         CachedStore::wrap(store, backend, metrics.cache_requests.clone())
     };
+    // Outermost, so a write and its cache invalidation finish even if the client disconnects.
+    let store = DetachedWrites::wrap(store);
     let rl = &config.rate_limit;
     let token_burst = rl.per_token_per_minute.max(1);
     let (ip_limiter, token_limiter): (Arc<dyn Limiter>, Arc<dyn Limiter>) = match &redis {

@@ -6,6 +6,7 @@
 //! - writes to one server name are serialized (advisory lock, single writer, or a lock document), and
 //!   the decision of what to write is made by the pure planners in [`plan`], identical for all backends.
 
+pub mod detached;
 pub mod mongo;
 pub mod plan;
 pub mod postgres;

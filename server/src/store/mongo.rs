@@ -37,7 +37,7 @@ const MIGRATIONS: &[i64] = &[20251121000001];
 /// take (`server.request_timeout`), so only a crashed writer ever loses its lease.
 const LEASE: Duration = Duration::from_secs(60);
 /// How long a writer waits for another writer of the same server before giving up.
-const LOCK_WAIT: Duration = Duration::from_secs(30);
+const LOCK_WAIT: Duration = Duration::from_secs(60);
 
 pub struct MongoStore {
     db: Database,
@@ -245,8 +245,10 @@ impl MongoStore {
                             "timed out waiting for the write lock of {name}"
                         )));
                     }
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(Duration::from_millis(50));
+                    // Jittered, so a crowd of writers does not retry in lockstep.
+                    let jitter = (uuid::Uuid::new_v4().as_u128() % 1000) as u32;
+                    tokio::time::sleep(wait + wait * jitter / 1000).await;
+                    wait = (wait * 2).min(Duration::from_millis(100));
                 }
                 Err(e) => return Err(db_err(e)),
             }
@@ -613,6 +615,18 @@ impl Store for MongoStore {
     async fn publish(&self, new: NewVersion) -> StoreResult<ServerRecord> {
         let name = new.name.clone();
         let version = new.version.clone();
+        // Versions are immutable and never removed: one that exists is a duplicate for good, which needs no
+        // lock to decide (and spares a crowd of duplicate publishes the queue on the lease).
+        if self
+            .versions_coll()
+            .find_one(doc! { "name": &new.name, "version": &new.version })
+            .projection(doc! { "_id": 1 })
+            .await
+            .map_err(db_err)?
+            .is_some()
+        {
+            return Err(StoreError::Rejected(plan::DUPLICATE_VERSION.into()));
+        }
         self.locked(&name, async {
             let existing = self.load_meta(&new.name).await?;
             let now = crate::model::now();

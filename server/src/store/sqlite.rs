@@ -195,14 +195,14 @@ impl Store for SqliteStore {
             QueryBuilder::new(format!("SELECT {COLUMNS} FROM server_versions WHERE 1 = 1"));
         if let Some(c) = &q.after {
             match &c.version {
+                // A row-value comparison: SQLite turns it into a primary-key range search, while the
+                // equivalent `name > ? OR (name = ? AND version > ?)` makes it scan from the start.
                 Some(v) => {
-                    b.push(" AND (name > ")
+                    b.push(" AND (name, version) > (")
                         .push_bind(c.name.clone())
-                        .push(" OR (name = ")
-                        .push_bind(c.name.clone())
-                        .push(" AND version > ")
+                        .push(", ")
                         .push_bind(v.clone())
-                        .push("))");
+                        .push(")");
                 }
                 None => {
                     b.push(" AND name > ").push_bind(c.name.clone());

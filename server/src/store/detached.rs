@@ -1,0 +1,82 @@
+//! [`DetachedWrites`]: every write runs to completion in a task of its own, even when the client goes away.
+//!
+//! The server drops a request's future when its client disconnects. A write dropped half-way is rolled back
+//! by the SQL stores (the transaction is never committed), but the MongoDB store has no transaction: a
+//! dropped write could leave its lease held until it expires, or a version inserted without its latest
+//! pointer moved, and the cache decorator could miss its invalidation. Detaching writes makes "the request
+//! was cancelled" mean "the answer was lost", never "the write was half done".
+
+use super::{
+    DynStore, ListQuery, NewVersion, SchemaState, StatusChange, Store, StoreError, StoreResult,
+    VersionRef,
+};
+use crate::model::ServerRecord;
+use async_trait::async_trait;
+use std::sync::Arc;
+
+pub struct DetachedWrites {
+    inner: DynStore,
+}
+
+impl DetachedWrites {
+    pub fn wrap(inner: DynStore) -> DynStore {
+        Arc::new(DetachedWrites { inner })
+    }
+}
+
+async fn join<T: Send + 'static>(task: tokio::task::JoinHandle<StoreResult<T>>) -> StoreResult<T> {
+    task.await
+        .map_err(|e| StoreError::Unavailable(format!("write task failed: {e}")))?
+}
+
+#[async_trait]
+impl Store for DetachedWrites {
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+    async fn migrate(&self) -> StoreResult<Vec<i64>> {
+        self.inner.migrate().await
+    }
+    async fn schema_state(&self) -> StoreResult<SchemaState> {
+        self.inner.schema_state().await
+    }
+    async fn list(&self, q: &ListQuery) -> StoreResult<Vec<ServerRecord>> {
+        self.inner.list(q).await
+    }
+    async fn versions(&self, name: &str, include_deleted: bool) -> StoreResult<Vec<ServerRecord>> {
+        self.inner.versions(name, include_deleted).await
+    }
+    async fn get(
+        &self,
+        name: &str,
+        v: &VersionRef,
+        include_deleted: bool,
+    ) -> StoreResult<Option<ServerRecord>> {
+        self.inner.get(name, v, include_deleted).await
+    }
+    async fn publish(&self, new: NewVersion) -> StoreResult<ServerRecord> {
+        let inner = self.inner.clone();
+        join(tokio::spawn(async move { inner.publish(new).await })).await
+    }
+    async fn edit(&self, new: NewVersion) -> StoreResult<ServerRecord> {
+        let inner = self.inner.clone();
+        join(tokio::spawn(async move { inner.edit(new).await })).await
+    }
+    async fn set_status(
+        &self,
+        name: &str,
+        version: Option<&str>,
+        change: &StatusChange,
+    ) -> StoreResult<Vec<ServerRecord>> {
+        let (inner, name, version, change) = (
+            self.inner.clone(),
+            name.to_owned(),
+            version.map(str::to_owned),
+            change.clone(),
+        );
+        join(tokio::spawn(async move {
+            inner.set_status(&name, version.as_deref(), &change).await
+        }))
+        .await
+    }
+}
