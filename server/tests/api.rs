@@ -796,10 +796,15 @@ async fn shutdown_fails_readiness_first_then_stops(#[values(Kind::Sqlite)] k: Ki
         (st, v["status"].as_str()),
         (StatusCode::SERVICE_UNAVAILABLE, Some("draining"))
     );
+    let (st, _, h) = srv.req(Method::GET, "/v0.1/servers", None, None).await;
     assert_eq!(
-        srv.get("/v0.1/servers").await.0,
+        st,
         StatusCode::OK,
         "requests are still served while draining"
+    );
+    assert_eq!(
+        h["connection"], "close",
+        "clients are told not to reuse connections to a draining server"
     );
     srv.handle.take().unwrap().await.unwrap().unwrap();
     assert!(

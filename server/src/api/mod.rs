@@ -137,7 +137,8 @@ pub fn router(state: AppState) -> Router {
     if state.config.server.gzip {
         app = app.layer(CompressionLayer::new());
     }
-    app.layer(middleware::from_fn_with_state(state.clone(), record_metrics))
+    app.layer(middleware::from_fn_with_state(state.clone(), close_when_draining))
+        .layer(middleware::from_fn_with_state(state.clone(), record_metrics))
         .layer(
             TraceLayer::new_for_http()
                 .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(LatencyUnit::Micros))
@@ -155,6 +156,19 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// While draining, every response says `Connection: close`. Clients then stop reusing keep-alive
+/// connections to this pod (which the load balancer no longer routes new connections to) before the
+/// listener closes; without it a request sent on an idle keep-alive connection can race the close and
+/// fail with "connection closed before message completed" — the e2e rollback test caught exactly that.
+async fn close_when_draining(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    if s.is_draining() {
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    resp
 }
 
 async fn no_cors_on_writes(req: Request, next: Next) -> Response {
