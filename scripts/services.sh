@@ -2,8 +2,34 @@
 # Throwaway backing services for the test suite, on loopback only, with data in temporary directories.
 # Source after lib.sh; call start_postgres, start_ferretdb, start_redis (each exports TEST_*_URL) and
 # stop_services (idempotent; stops exactly what was started, in reverse order of need).
+#
+# What was started is recorded in $MCPR_SERVICES_FILE (one directory a line; its pid file or PostgreSQL data
+# dir inside), not only in this shell's memory: scripts/test starts services inside a stage's subshell and
+# stops them both when the stage ends and, should the stage be killed, from its own EXIT trap.
+# A service URL already in the environment (TEST_POSTGRES_URL, TEST_MONGODB_URL, TEST_REDIS_URL: e.g. the
+# GitHub workflow's service containers) is used as it is and nothing is started for it.
 
-_SERVICE_DIRS=()
+MCPR_SERVICES_FILE="${MCPR_SERVICES_FILE:-$(mktemp "${TMPDIR:-/tmp}/mcp-registry-services.XXXXXX")}"
+export MCPR_SERVICES_FILE
+# Every directory and PID ever registered also goes to $MCPR_SERVICES_FILE.all and .pids, so a run can check
+# afterwards that all of them are gone (scripts/test, scripts/tests/services-cleanup).
+_register_service() { echo "$1" >>"$MCPR_SERVICES_FILE"; echo "$1" >>"$MCPR_SERVICES_FILE.all"; }
+_register_pid() { echo "$1" >>"$MCPR_SERVICES_FILE.pids"; }
+
+# services_left — print what of the registered services still exists (directories, live PIDs); fails if any.
+services_left() {
+  local left=() d p
+  if [ -f "$MCPR_SERVICES_FILE.all" ]; then
+    while read -r d; do [ -e "$d" ] && left+=("directory $d"); done <"$MCPR_SERVICES_FILE.all"
+  fi
+  if [ -f "$MCPR_SERVICES_FILE.pids" ]; then
+    while read -r p; do _pid_alive "$p" && left+=("process $p ($(ps -o args= -p "$p" | cut -c1-80))"); done \
+      <"$MCPR_SERVICES_FILE.pids"
+  fi
+  [ ${#left[@]} -eq 0 ] && return 0
+  printf '%s\n' "${left[@]}"
+  return 1
+}
 
 # A free TCP port on 127.0.0.1.
 free_port() {
@@ -16,24 +42,26 @@ _as_pg() {
 }
 
 start_postgres() {
-  if [ "$(id -u)" = 0 ]; then ensure_apt postgresql; fi
+  if [ -n "${TEST_POSTGRES_URL:-}" ]; then log "PostgreSQL: using TEST_POSTGRES_URL from the environment"; return 0; fi
+  ensure_apt postgresql
   local bindir
   bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
   [ -x "$bindir/initdb" ] || die "PostgreSQL server binaries not found (expected /usr/lib/postgresql/*/bin/initdb); install the 'postgresql' package"
   local dir port password=test-password
   dir=$(mktemp -d /tmp/mcp-registry-pg.XXXXXX)
-  _SERVICE_DIRS+=("$dir")
+  _register_service "$dir"
   port=$(free_port)
   printf '%s\n' "$password" > "$dir/pwfile"
   [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$dir"
   log "starting PostgreSQL ($("$bindir/postgres" --version | awk '{print $3}')) on 127.0.0.1:$port (data in $dir)"
+  echo "$bindir" > "$dir/bindir"
   _as_pg "$bindir/initdb" -D "$dir/data" -U postgres --auth=scram-sha-256 --pwfile="$dir/pwfile" >"$dir/initdb.log" 2>&1 \
     || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
   # fsync off: a throwaway test cluster; durability is not under test and it makes tests faster.
   _as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
     -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c max_connections=300" start >/dev/null \
     || { tail -n 30 "$dir/server.log" >&2; die "PostgreSQL did not start (log above)"; }
-  echo "$bindir" > "$dir/bindir"
+  _register_pid "$(head -n 1 "$dir/data/postmaster.pid")"
   PGPASSWORD=$password "$bindir/psql" -h 127.0.0.1 -p "$port" -U postgres -qAt -c 'CREATE DATABASE mcp_registry_test' >/dev/null \
     || die "cannot create the test database"
   export TEST_POSTGRES_URL="postgres://postgres:$password@127.0.0.1:$port/mcp_registry_test"
@@ -43,26 +71,20 @@ start_postgres() {
 # FerretDB (a MongoDB-wire server) on the PostgreSQL started above, built once from tools/ferretdb at the
 # pinned FERRETDB_VERSION. Exports TEST_MONGODB_URL.
 start_ferretdb() {
+  if [ -n "${TEST_MONGODB_URL:-}" ]; then log "MongoDB: using TEST_MONGODB_URL from the environment"; return 0; fi
   [ -n "${TEST_POSTGRES_URL:-}" ] || die "start_ferretdb needs start_postgres first"
-  local bin="$TOOLS_BIN/ferretdb-$FERRETDB_VERSION"
-  if [ ! -x "$bin" ]; then
-    command -v go >/dev/null || die "Go is needed to build FerretDB (tools/ferretdb) and is not on PATH"
-    log "building FerretDB $FERRETDB_VERSION (tools/ferretdb)"
-    (cd "$REPO_ROOT/tools/ferretdb" && CGO_ENABLED=0 GOFLAGS="$GOFLAGS -mod=mod" go build -o "$bin.tmp" .) \
-      || die "building FerretDB failed"
-    mv "$bin.tmp" "$bin"
-  fi
+  local bin; bin=$(ensure_ferretdb)
   local dir port pg_url
   dir=$(mktemp -d /tmp/mcp-registry-ferretdb.XXXXXX)
-  _SERVICE_DIRS+=("$dir")
+  _register_service "$dir"
   port=$(free_port)
   pg_url="${TEST_POSTGRES_URL%/*}/ferretdb"
-  PGPASSWORD=test-password "$TEST_POSTGRES_BINDIR/psql" "${TEST_POSTGRES_URL}" -qAt -c 'CREATE DATABASE ferretdb' >/dev/null \
+  "${TEST_POSTGRES_BINDIR:-/usr/bin}/psql" "${TEST_POSTGRES_URL}" -qAt -c 'CREATE DATABASE ferretdb' >/dev/null \
     || die "cannot create the ferretdb database"
   log "starting FerretDB $FERRETDB_VERSION on 127.0.0.1:$port (backend: PostgreSQL)"
   "$bin" -listen-addr "127.0.0.1:$port" -handler postgresql -postgresql-url "$pg_url" -log-level error \
     >"$dir/ferretdb.log" 2>&1 &
-  echo $! > "$dir/pid"
+  echo $! > "$dir/pid"; _register_pid $!
   _wait_port "$port" FerretDB "$dir/ferretdb.log"
   export TEST_MONGODB_URL="mongodb://127.0.0.1:$port/"
 }
@@ -70,19 +92,20 @@ start_ferretdb() {
 # Redis from Debian on loopback, no persistence. Exports TEST_REDIS_URL and TEST_REDIS_SERVER (the binary,
 # for tests that start and stop a Redis of their own to simulate outages).
 start_redis() {
-  if [ "$(id -u)" = 0 ]; then ensure_apt redis-server; fi
+  ensure_apt redis-server
   command -v redis-server >/dev/null || die "redis-server not found; install the 'redis-server' package"
+  TEST_REDIS_SERVER=$(command -v redis-server)
+  export TEST_REDIS_SERVER
+  if [ -n "${TEST_REDIS_URL:-}" ]; then log "Redis: using TEST_REDIS_URL from the environment"; return 0; fi
   local dir port
   dir=$(mktemp -d /tmp/mcp-registry-redis.XXXXXX)
-  _SERVICE_DIRS+=("$dir")
+  _register_service "$dir"
   port=$(free_port)
   log "starting Redis $(redis-server --version | awk '{print $3}') on 127.0.0.1:$port"
   redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --dir "$dir" >"$dir/redis.log" 2>&1 &
-  echo $! > "$dir/pid"
+  echo $! > "$dir/pid"; _register_pid $!
   _wait_port "$port" Redis "$dir/redis.log"
   export TEST_REDIS_URL="redis://127.0.0.1:$port/"
-  TEST_REDIS_SERVER=$(command -v redis-server)
-  export TEST_REDIS_SERVER
 }
 
 # _wait_port PORT NAME LOG — wait up to 30 s for a TCP listener on 127.0.0.1:PORT.
@@ -96,18 +119,44 @@ _wait_port() {
   die "$2 did not listen on 127.0.0.1:$1 within 30 s (log above)"
 }
 
+# _pid_alive PID — the process exists and is not a zombie.
+_pid_alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != Z ]; }
+
+# stop_services — stop every service recorded in $MCPR_SERVICES_FILE (newest first: FerretDB before the
+# PostgreSQL it stores in), wait until each has exited, delete its directory. Idempotent.
 stop_services() {
-  local i dir
-  # Reverse order: FerretDB before the PostgreSQL it stores in.
-  for ((i = ${#_SERVICE_DIRS[@]} - 1; i >= 0; i--)); do
-    dir=${_SERVICE_DIRS[$i]}
+  [ -s "${MCPR_SERVICES_FILE:-}" ] || return 0
+  local dir pid i
+  while read -r dir; do
+    [ -d "$dir" ] || continue
     if [ -f "$dir/pid" ]; then
-      kill "$(cat "$dir/pid")" 2>/dev/null || true
+      pid=$(cat "$dir/pid")
+      kill "$pid" 2>/dev/null || true
+      for i in $(seq 1 100); do _pid_alive "$pid" || break; sleep 0.1; done
+      if _pid_alive "$pid"; then warn "pid $pid ($dir) ignored SIGTERM for 10 s: SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; fi
     fi
-    if [ -f "$dir/bindir" ] && [ -d "$dir/data" ]; then
-      _as_pg "$(cat "$dir/bindir")/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+    if [ -f "$dir/bindir" ] && [ -f "$dir/data/postmaster.pid" ]; then
+      _as_pg "$(cat "$dir/bindir")/pg_ctl" -D "$dir/data" -m immediate -w -t 30 stop >/dev/null 2>&1 \
+        || warn "pg_ctl stop of $dir/data failed"
     fi
     rm -rf "$dir"
-  done
-  _SERVICE_DIRS=()
+  done < <(tac "$MCPR_SERVICES_FILE")
+  : >"$MCPR_SERVICES_FILE"
+}
+
+# ensure_ferretdb — FerretDB built once from tools/ferretdb at the pinned FERRETDB_VERSION; prints its path.
+ensure_ferretdb() {
+  local bin="$TOOLS_BIN/ferretdb-$FERRETDB_VERSION"
+  [ -x "$bin" ] || with_lock ferretdb _build_ferretdb "$bin" >&2 || exit 1
+  echo "$bin"
+}
+_build_ferretdb() {
+  [ -x "$1" ] && return 0
+  command -v go >/dev/null || die "Go is needed to build FerretDB (tools/ferretdb) and is not on PATH"
+  local t0; t0=$(now_ms)
+  log "building FerretDB $FERRETDB_VERSION (tools/ferretdb)"
+  (cd "$REPO_ROOT/tools/ferretdb" && CGO_ENABLED=0 GOFLAGS="$GOFLAGS -mod=mod" nice go build -o "$1.tmp" .) \
+    || die "building FerretDB $FERRETDB_VERSION (tools/ferretdb) failed"
+  mv "$1.tmp" "$1"
+  timing "build FerretDB $FERRETDB_VERSION" "$t0"
 }

@@ -1,6 +1,7 @@
 //! Rendering of the charts for the tests: every application chart of `charts/` × each of its values files
-//! (`ci/*-values.yaml`, plus `values/*.yaml` for the umbrella chart), exactly the matrix of
-//! `scripts/check-charts`, rendered once per test binary with `helm template` into k8s-openapi types.
+//! (`ci/*-values.yaml`, plus `values/*.yaml` for the umbrella chart) as `scripts/chart-matrix` lists them
+//! (the matrix's one owner, shared with `scripts/check-charts`), rendered once per test binary with
+//! `helm template` into k8s-openapi types.
 
 #![allow(dead_code)]
 
@@ -40,22 +41,23 @@ pub fn kube_version() -> String {
         .unwrap_or_else(|| panic!("no KUBERNETES_VERSION in {}", path.display()))
 }
 
-/// The Helm binary: $MCP_REGISTRY_HELM, else `helm` of the project's tool cache (scripts/install-tools), else
-/// PATH. Missing Helm is a failure, never a skip.
+/// The Helm binary: $MCPR_HELM, else `helm` of the project's tool cache ($MCPR_CACHE_DIR/bin, where
+/// scripts/install-tools puts it), else PATH. Missing Helm is a failure, never a skip. (Not MCP_REGISTRY_*:
+/// that is the server's configuration namespace, and the server refuses unknown keys.)
 pub fn helm() -> &'static Path {
     static HELM: OnceLock<PathBuf> = OnceLock::new();
     HELM.get_or_init(|| {
-        if let Some(p) = env::var_os("MCP_REGISTRY_HELM") {
+        if let Some(p) = env::var_os("MCPR_HELM") {
             let p = PathBuf::from(p);
             assert!(
                 p.is_file(),
-                "MCP_REGISTRY_HELM={} is not a file: run `scripts/install-tools helm`",
+                "MCPR_HELM={} is not a file: run `scripts/install-tools helm`",
                 p.display()
             );
             return p;
         }
         let mut candidates = Vec::new();
-        if let Some(cache) = env::var_os("MCP_REGISTRY_CACHE") {
+        if let Some(cache) = env::var_os("MCPR_CACHE_DIR") {
             candidates.push(PathBuf::from(cache).join("bin/helm"));
         }
         candidates.push(PathBuf::from("/var/cache/mcp-registry/bin/helm"));
@@ -70,7 +72,7 @@ pub fn helm() -> &'static Path {
         }
         candidates.into_iter().find(|p| p.is_file()).unwrap_or_else(|| {
             panic!(
-                "helm not found (looked in $MCP_REGISTRY_HELM, $MCP_REGISTRY_CACHE/bin, the default tool caches and \
+                "helm not found (looked in $MCPR_HELM, $MCPR_CACHE_DIR/bin, the default tool caches and \
                  PATH): run `scripts/install-tools helm`"
             )
         })
@@ -132,19 +134,11 @@ pub fn workspace() -> &'static Workspace {
         let _ = fs::remove_dir_all(&root);
         let charts = root.join("charts");
         copy_dir(&repo_root().join("charts"), &charts);
-        let mut application_charts = Vec::new();
-        let mut names: Vec<String> = fs::read_dir(&charts)
-            .expect("charts/")
-            .flatten()
-            .filter(|e| e.path().join("Chart.yaml").is_file())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        for name in &names {
-            let chart_yaml =
-                fs::read_to_string(charts.join(name).join("Chart.yaml")).expect("Chart.yaml");
-            if !chart_yaml.lines().any(|l| l.trim() == "type: library") {
-                application_charts.push(name.clone());
+        // Application charts in the matrix's order (library charts have no values file).
+        let mut application_charts: Vec<String> = Vec::new();
+        for (chart, values) in matrix() {
+            if values.is_some() && !application_charts.contains(chart) {
+                application_charts.push(chart.clone());
             }
         }
         let ws = Workspace {
@@ -180,35 +174,45 @@ pub fn workspace() -> &'static Workspace {
     })
 }
 
-/// The values files a chart is checked with (paths relative to the repository).
+/// The chart × values-file matrix, from its one owner `scripts/chart-matrix` (also what
+/// `scripts/check-charts` runs over): `(chart, values file relative to the repository)`, library charts
+/// with `None`.
+pub fn matrix() -> &'static [(String, Option<String>)] {
+    static MATRIX: OnceLock<Vec<(String, Option<String>)>> = OnceLock::new();
+    MATRIX.get_or_init(|| {
+        let script = repo_root().join("scripts/chart-matrix");
+        let out = Command::new("bash")
+            .arg(&script)
+            .output()
+            .unwrap_or_else(|e| panic!("running {}: {e}", script.display()));
+        assert!(
+            out.status.success(),
+            "{} failed:\n{}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let pairs: Vec<(String, Option<String>)> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|line| {
+                let (chart, values) = line
+                    .split_once('\t')
+                    .unwrap_or_else(|| panic!("scripts/chart-matrix printed {line:?}"));
+                let values = (values != "-").then(|| values.to_string());
+                (chart.to_string(), values)
+            })
+            .collect();
+        assert!(!pairs.is_empty(), "scripts/chart-matrix printed nothing");
+        pairs
+    })
+}
+
+/// The values files an application chart is checked with (paths relative to the repository).
 pub fn values_files(chart: &str) -> Vec<String> {
-    let root = repo_root();
-    let mut files = Vec::new();
-    let mut push_dir = |dir: PathBuf, suffix: &str| {
-        if let Ok(entries) = fs::read_dir(&dir) {
-            let mut found: Vec<String> = entries
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.to_string_lossy().ends_with(suffix))
-                .map(|p| {
-                    p.strip_prefix(&root)
-                        .expect("inside the repository")
-                        .to_string_lossy()
-                        .into_owned()
-                })
-                .collect();
-            found.sort();
-            files.extend(found);
-        }
-    };
-    push_dir(root.join("charts").join(chart).join("ci"), "-values.yaml");
-    if chart == UMBRELLA {
-        push_dir(root.join("values"), ".yaml");
-    }
-    if files.is_empty() {
-        files.push(format!("charts/{chart}/values.yaml"));
-    }
-    files
+    matrix()
+        .iter()
+        .filter(|(c, _)| c == chart)
+        .filter_map(|(_, v)| v.clone())
+        .collect()
 }
 
 /// `helm template` of a chart with values files and `--set` pairs; Err carries Helm's stderr.

@@ -4,7 +4,7 @@
 #     kube-proxy, kubectl -> $K8S_BIN
 #   - CoreDNS ($COREDNS_VERSION) without the `forward` plugin -> $COREDNS_BIN
 #   - the smoke-test probe (e2e/local-cluster/probe) -> $PROBE_BIN
-# Outputs and the Go build cache live under $MCP_REGISTRY_CACHE (outside the clone), so a fresh clone on the
+# Outputs and the Go build cache live under $MCPR_CACHE_DIR (outside the clone), so a fresh clone on the
 # same machine rebuilds nothing. Requires lib/common.sh.
 
 K8S_COMPONENTS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)

@@ -16,10 +16,10 @@ KUBECONFIG_OUT="$STATE/kubeconfig"
 STATE_TMPFS="${MCP_LOCAL_CLUSTER_TMPFS:-1}"
 STATE_TMPFS_SIZE="${MCP_LOCAL_CLUSTER_TMPFS_SIZE:-8g}"
 # Build outputs, kept across `down` so a second `up` rebuilds nothing. Keyed by the pinned versions.
-K8S_BIN="$MCP_REGISTRY_CACHE/k8s/$KUBERNETES_VERSION"
-COREDNS_BIN="$MCP_REGISTRY_CACHE/coredns/$COREDNS_VERSION/coredns"
-PROBE_BIN="$MCP_REGISTRY_CACHE/local-cluster/probe"
-IMAGE_CACHE="$MCP_REGISTRY_CACHE/images"
+K8S_BIN="$MCPR_CACHE_DIR/k8s/$KUBERNETES_VERSION"
+COREDNS_BIN="$MCPR_CACHE_DIR/coredns/$COREDNS_VERSION/coredns"
+PROBE_BIN="$MCPR_CACHE_DIR/local-cluster/probe"
+IMAGE_CACHE="$MCPR_CACHE_DIR/images"
 
 # --- network ------------------------------------------------------------------------------------------------
 # The kubelet refuses a loopback node IP, so the bridge's own address is the node IP and the API server's
@@ -156,13 +156,9 @@ wait_for() {
   log "ready: $desc ($(( $(now_ms) - start ))ms)"
 }
 
-# Timings: `timing LABEL START_MS` prints and appends to $STATE/timings.txt (kept until `down`).
-timing() {
-  local label=$1 start=$2 ms
-  ms=$(( $(now_ms) - start ))
-  printf '\033[1;32mtiming:\033[0m %-45s %6d.%03ds\n' "$label" $((ms / 1000)) $((ms % 1000)) >&2
-  if [ -d "$STATE" ]; then printf '%s\t%d.%03d\n' "$label" $((ms / 1000)) $((ms % 1000)) >>"$STATE/timings.txt"; fi
-}
+# Timings: scripts/lib.sh's `timing LABEL START_MS` prints and also appends to $STATE/timings.txt (kept until
+# `down`) while the state dir exists.
+TIMINGS_FILE="$STATE/timings.txt"
 
 # Debian packages the cluster needs at run time (build-time ones are ensured by the build steps).
 RUNTIME_APT_PACKAGES=(containerd runc etcd-server containernetworking-plugins conntrack catatonit iptables

@@ -121,7 +121,10 @@ build_registry_image() {
   local t0 tmp; t0=$(now_ms); img_tmpdir; tmp=$REPLY
   local r="$tmp/root"
   mkdir -p "$r/usr/local/bin" "$r/etc/ssl/certs" "$r/tmp" "$r/data"
-  install -m 0755 "$bin" "$r/usr/local/bin/mcp-registry"
+  # Stripped: the scripts' build is the test profile's (line tables for backtraces), not needed in the image.
+  command -v strip >/dev/null || ensure_apt binutils
+  strip -o "$r/usr/local/bin/mcp-registry" "$bin" || die "strip $bin failed"
+  chmod 0755 "$r/usr/local/bin/mcp-registry"
   printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/data:/sbin/nologin\n' >"$r/etc/passwd"
   printf 'root:x:0:\nnonroot:x:65532:\n' >"$r/etc/group"
   # glibc-based static binaries consult nsswitch.conf for name resolution; musl/Go ignore it.
