@@ -15,6 +15,16 @@ warn() { printf '\033[1;33mwarning:\033[0m %s\n' "$*" >&2; }
 die()  { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 pass() { printf '\033[1;32mok\033[0m %s\n' "$*" >&2; }
 
+# No script dies silently: in a script running under `set -e`, a command whose failure ends it names itself,
+# its file and line (the failures `die` does not describe already, e.g. a failed pipeline in a `$(...)`).
+# errtrace: also inside functions and subshells.
+_on_err() {
+  local rc=$?
+  printf '\033[1;31merror:\033[0m %s:%s: `%s` failed (exit %s)\n' "${BASH_SOURCE[1]:-?}" "${BASH_LINENO[0]:-?}" \
+    "$BASH_COMMAND" "$rc" >&2
+}
+case $- in *e*) set -E; trap _on_err ERR ;; esac
+
 # --- where caches live ---------------------------------------------------------------------------------------
 # MCP_REGISTRY_CACHE was the old name. Every MCP_REGISTRY_* variable is the server's configuration (it refuses
 # unknown ones, and MCP_REGISTRY_CACHE_* configures its cache), so the old name is read once, with a warning,
@@ -184,7 +194,9 @@ ensure_pip_tool() {
 _install_pip_tool() {
   local name=$1 version=$2 venv="$MCPR_CACHE_DIR/venv"
   if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv" || die "python3 -m venv $venv failed"; fi
-  if ! "$venv/bin/pip" show "$name" 2>/dev/null | grep -qx "Version: $version"; then
+  # grep without -q reads all of pip's output: with -q it exits early, pip gets SIGPIPE and pipefail calls the
+  # tool missing, so it was reinstalled every time.
+  if ! "$venv/bin/pip" show "$name" 2>/dev/null | grep -x "Version: $version" >/dev/null; then
     local t0; t0=$(now_ms)
     log "pip install $name==$version"
     "$venv/bin/pip" install -q --disable-pip-version-check "$name==$version" || die "pip install $name==$version failed"

@@ -3,17 +3,16 @@
 
 use crate::api::AppState;
 use crate::auth::TokenSet;
+use crate::cache::CacheBackend;
 use crate::cache::local::{LocalCache, RedisCache};
-use crate::cache::redis::RedisHandle;
-use crate::cache::{CacheBackend, CachedStore};
 use crate::config::{Backend, Config, PostgresConfig, read_secret_file};
-use crate::metrics::{MeteredStore, Metrics};
+use crate::metrics::Metrics;
 use crate::ratelimit::{Limiter, RedisLimiter, TokenBucketLimiter};
-use crate::store::detached::DetachedWrites;
+use crate::redis_handle::RedisHandle;
 use crate::store::mongo::MongoStore;
 use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
-use crate::store::{DynStore, StoreError};
+use crate::store::{DynStore, StoreError, layers};
 use anyhow::Context;
 use sqlx::postgres::PgConnectOptions;
 use std::str::FromStr;
@@ -37,8 +36,12 @@ pub fn postgres_options(
     let parse =
         |url: Option<String>, pw_key: &str, pw_file: &str| -> anyhow::Result<PgConnectOptions> {
             let mut o = match url {
-                Some(u) => PgConnectOptions::from_str(&u)
-                    .map_err(|e| anyhow::anyhow!("invalid PostgreSQL URL ({}): {e}", redact(&u)))?,
+                Some(u) => PgConnectOptions::from_str(&u).map_err(|e| {
+                    anyhow::anyhow!(
+                        "invalid PostgreSQL URL ({}): {e}",
+                        crate::config::redact_url(&u)
+                    )
+                })?,
                 None => PgConnectOptions::new(),
             };
             if !pw_file.is_empty() {
@@ -67,16 +70,6 @@ pub fn postgres_options(
         None
     };
     Ok((app, migration))
-}
-
-fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("REDACTED"));
-            u.to_string()
-        }
-        _ => "<unparseable>".into(),
-    }
 }
 
 /// Open the configured store (no migration).
@@ -145,8 +138,6 @@ pub fn state_for(config: Config, store: DynStore) -> anyhow::Result<AppState> {
         tracing::info!("no tokens configured: the registry is read-only");
     }
     let metrics = Metrics::new(store.backend());
-    // Cache outside, metering inside: store latency is the store's, not the cache's.
-    let store = MeteredStore::wrap(store, metrics.clone());
     let c = &config.cache;
     let redis = if c.redis_url.is_empty() {
         None
@@ -156,8 +147,8 @@ pub fn state_for(config: Config, store: DynStore) -> anyhow::Result<AppState> {
             .transpose()?;
         Some(RedisHandle::new(&c.redis_url, password)?)
     };
-    let store = if c.ttl.is_zero() {
-        store
+    let cache: Option<Arc<dyn CacheBackend>> = if c.ttl.is_zero() {
+        None
     } else {
         let backend: Arc<dyn CacheBackend> = match &redis {
             Some(r) => {
@@ -167,10 +158,9 @@ pub fn state_for(config: Config, store: DynStore) -> anyhow::Result<AppState> {
             }
             None => LocalCache::new(c.ttl),
         };
-        CachedStore::wrap(store, backend, metrics.cache_requests.clone())
+        Some(backend)
     };
-    // Outermost, so a write and its cache invalidation finish even if the client disconnects.
-    let store = DetachedWrites::wrap(store);
+    let store = layers::stack(store, &metrics, cache);
     let rl = &config.rate_limit;
     let token_burst = rl.per_token_per_minute.max(1);
     let (ip_limiter, token_limiter): (Arc<dyn Limiter>, Arc<dyn Limiter>) = match &redis {

@@ -12,6 +12,7 @@ pub mod config;
 pub mod metrics;
 pub mod model;
 pub mod ratelimit;
+pub mod redis_handle;
 pub mod serve;
 pub mod store;
 pub mod validation;

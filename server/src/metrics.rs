@@ -1,16 +1,10 @@
 //! Prometheus metrics: HTTP requests by route template and status, latency histograms, storage operation
-//! latency (via [`MeteredStore`], a decorator around any store), and build info.
+//! latency (recorded by the store layer [`crate::store::layers::metered::Metered`]), and build info.
 
-use crate::model::ServerRecord;
-use crate::store::{
-    DynStore, ListQuery, NewVersion, SchemaState, StatusChange, Store, StoreResult, VersionRef,
-};
-use async_trait::async_trait;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 use std::sync::Arc;
-use std::time::Instant;
 
 pub struct Metrics {
     registry: Registry,
@@ -105,81 +99,5 @@ impl Metrics {
             .encode(&self.registry.gather(), &mut buf)
             .expect("text encoding cannot fail");
         String::from_utf8(buf).unwrap_or_default()
-    }
-}
-
-/// A [`Store`] that times every operation of the store it wraps.
-pub struct MeteredStore {
-    inner: DynStore,
-    metrics: Arc<Metrics>,
-}
-
-impl MeteredStore {
-    pub fn wrap(inner: DynStore, metrics: Arc<Metrics>) -> DynStore {
-        Arc::new(MeteredStore { inner, metrics })
-    }
-
-    async fn timed<T>(
-        &self,
-        op: &str,
-        f: impl std::future::Future<Output = StoreResult<T>>,
-    ) -> StoreResult<T> {
-        let start = Instant::now();
-        let out = f.await;
-        let outcome = match &out {
-            Ok(_) => "ok",
-            Err(crate::store::StoreError::NotFound(_)) => "not_found",
-            Err(crate::store::StoreError::Rejected(_)) => "rejected",
-            Err(_) => "error",
-        };
-        self.metrics
-            .store_duration
-            .with_label_values(&[self.inner.backend(), op, outcome])
-            .observe(start.elapsed().as_secs_f64());
-        out
-    }
-}
-
-#[async_trait]
-impl Store for MeteredStore {
-    fn backend(&self) -> &'static str {
-        self.inner.backend()
-    }
-    async fn migrate(&self) -> StoreResult<Vec<i64>> {
-        self.timed("migrate", self.inner.migrate()).await
-    }
-    async fn schema_state(&self) -> StoreResult<SchemaState> {
-        self.timed("schema_state", self.inner.schema_state()).await
-    }
-    async fn list(&self, q: &ListQuery) -> StoreResult<Vec<ServerRecord>> {
-        self.timed("list", self.inner.list(q)).await
-    }
-    async fn versions(&self, name: &str, include_deleted: bool) -> StoreResult<Vec<ServerRecord>> {
-        self.timed("versions", self.inner.versions(name, include_deleted))
-            .await
-    }
-    async fn get(
-        &self,
-        name: &str,
-        v: &VersionRef,
-        include_deleted: bool,
-    ) -> StoreResult<Option<ServerRecord>> {
-        self.timed("get", self.inner.get(name, v, include_deleted))
-            .await
-    }
-    async fn publish(&self, new: NewVersion) -> StoreResult<ServerRecord> {
-        self.timed("publish", self.inner.publish(new)).await
-    }
-    async fn edit(&self, new: NewVersion) -> StoreResult<ServerRecord> {
-        self.timed("edit", self.inner.edit(new)).await
-    }
-    async fn set_status(
-        &self,
-        name: &str,
-        version: Option<&str>,
-        change: &StatusChange,
-    ) -> StoreResult<Vec<ServerRecord>> {
-        self.timed("set_status", self.inner.set_status(name, version, change))
-            .await
     }
 }

@@ -8,11 +8,9 @@ use std::str::FromStr;
 
 /// The `_meta` key under which the registry (never the publisher) reports status and timestamps.
 pub const OFFICIAL_META_KEY: &str = "io.modelcontextprotocol.registry/official";
-/// The only publisher `_meta` key the official model keeps.
-pub const PUBLISHER_META_KEY: &str = "io.modelcontextprotocol.registry/publisher-provided";
 /// Each server name can hold at most this many versions, whatever their status (official limit).
 pub const MAX_VERSIONS_PER_SERVER: usize = 10_000;
-/// `statusMessage` longer than this is rejected.
+/// `statusMessage` longer than this is rejected (huma `maxLength`; also the status body's structure rule).
 pub const MAX_STATUS_MESSAGE_CHARS: usize = 500;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 //! [`RedisLimiter`] shares them across replicas (one atomic Lua script per request) and falls back to its
 //! own in-process buckets whenever Redis does not answer.
 
-use crate::cache::redis::RedisHandle;
+use crate::redis_handle::RedisHandle;
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

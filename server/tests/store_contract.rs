@@ -5,9 +5,8 @@ mod common;
 
 use common::{Kind, new_version, server, store, with_remote};
 use mcp_registry::model::Status;
-use mcp_registry::store::plan::{DUPLICATE_VERSION, NO_CHANGES};
 use mcp_registry::store::{
-    Cursor, DynStore, ListQuery, StatusChange, StoreError, VersionFilter, VersionRef,
+    Cursor, DynStore, ListQuery, Rejection, StatusChange, StoreError, VersionFilter, VersionRef,
 };
 use rstest::rstest;
 use std::collections::BTreeSet;
@@ -130,7 +129,7 @@ async fn duplicate_versions_are_refused_even_when_deleted(
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, StoreError::Rejected(m) if m == DUPLICATE_VERSION),
+        matches!(&e, StoreError::Rejected(Rejection::DuplicateVersion)),
         "{e}"
     );
     s.set_status(
@@ -145,7 +144,7 @@ async fn duplicate_versions_are_refused_even_when_deleted(
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, StoreError::Rejected(m) if m == DUPLICATE_VERSION),
+        matches!(&e, StoreError::Rejected(Rejection::DuplicateVersion)),
         "{e}"
     );
 }
@@ -508,7 +507,7 @@ async fn unchanged_status_and_missing_targets(
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, StoreError::Rejected(m) if m == NO_CHANGES),
+        matches!(&e, StoreError::Rejected(Rejection::NoChanges)),
         "{e}"
     );
     let e = s
@@ -516,7 +515,7 @@ async fn unchanged_status_and_missing_targets(
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, StoreError::Rejected(m) if m == NO_CHANGES),
+        matches!(&e, StoreError::Rejected(Rejection::NoChanges)),
         "{e}"
     );
     assert!(matches!(
@@ -655,7 +654,7 @@ async fn remote_urls_are_unique_across_server_names(
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, StoreError::Rejected(m) if m.contains(url) && m.contains("com.example/a")),
+        matches!(&e, StoreError::Rejected(Rejection::RemoteUrlTaken { url: u, other }) if u == url && other == "com.example/a"),
         "{e}"
     );
     s.set_status("com.example/a", None, &change(Status::Deleted, None))
@@ -739,7 +738,7 @@ async fn hundred_parallel_publishes_of_one_version_succeed_once(
     for t in tasks {
         match t.await.unwrap() {
             Ok(_) => ok += 1,
-            Err(StoreError::Rejected(m)) if m == DUPLICATE_VERSION => duplicate += 1,
+            Err(StoreError::Rejected(Rejection::DuplicateVersion)) => duplicate += 1,
             Err(e) => panic!("unexpected error: {e}"),
         }
     }

@@ -112,7 +112,7 @@ build_registry_image() {
   local bin=$1 name=${2:-mcp-registry}
   if [ ! -f "$bin" ] || [ ! -x "$bin" ]; then die "not an executable file: $bin"; fi
   # A dynamically linked binary would fail at start in an image without a libc: refuse it here.
-  if readelf -l "$bin" 2>/dev/null | grep -q 'Requesting program interpreter'; then
+  if readelf -l "$bin" 2>/dev/null | grep 'Requesting program interpreter' >/dev/null; then
     die "$bin is dynamically linked; the image has no libc — build it statically (e.g. RUSTFLAGS=\"-C target-feature=+crt-static\")"
   fi
   [ -s /etc/ssl/certs/ca-certificates.crt ] || ensure_apt ca-certificates

@@ -51,7 +51,7 @@ pub struct AppState {
     pub ip_limiter: Arc<dyn Limiter>,
     pub token_limiter: Arc<dyn Limiter>,
     /// The shared Redis, when configured (readiness may depend on it).
-    pub redis: Option<Arc<crate::cache::redis::RedisHandle>>,
+    pub redis: Option<Arc<crate::redis_handle::RedisHandle>>,
     /// Set on SIGTERM: `/readyz` fails so load balancers stop sending traffic before the listener closes.
     pub draining: Arc<AtomicBool>,
 }

@@ -101,7 +101,7 @@ impl Problem {
     pub fn from_store(e: StoreError, context: &str) -> Self {
         match e {
             StoreError::NotFound(m) => Problem::not_found(m),
-            StoreError::Rejected(m) => Problem::bad_request(context).with_cause(m),
+            StoreError::Rejected(why) => Problem::bad_request(context).with_cause(why.to_string()),
             StoreError::Fatal(cause) => {
                 tracing::error!(error = %cause, "{context}: storage error");
                 Problem::new(StatusCode::INTERNAL_SERVER_ERROR, context.to_owned())

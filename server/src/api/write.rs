@@ -6,7 +6,7 @@ use super::path::{ServerName, ServerVersion};
 use super::problem::{ApiResult, ErrorDetail, Problem};
 use crate::auth::Principal;
 use crate::model::{MAX_STATUS_MESSAGE_CHARS, ServerRecord, Status, remote_urls_of};
-use crate::store::{NewVersion, StatusChange, StoreError, plan};
+use crate::store::{NewVersion, Rejection, StatusChange, StoreError, plan};
 use crate::validation;
 use axum::Json;
 use axum::body::Bytes;
@@ -311,7 +311,7 @@ pub async fn delete_version(
     };
     let rec = match s.store.set_status(&name, Some(&version), &change).await {
         Ok(rows) => rows.into_iter().next().expect("one row"),
-        Err(StoreError::Rejected(m)) if m == plan::NO_CHANGES => s
+        Err(StoreError::Rejected(Rejection::NoChanges)) => s
             .store
             .get(
                 &name,

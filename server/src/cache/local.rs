@@ -1,8 +1,8 @@
 //! In-process cache backends: the generation scheme of the module docs, in memory ([`LocalCache`]), and
 //! over Redis ([`RedisCache`]).
 
-use super::redis::RedisHandle;
 use super::{CacheBackend, Lookup, Scope};
+use crate::redis_handle::RedisHandle;
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::Arc;

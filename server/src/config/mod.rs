@@ -432,7 +432,6 @@ impl Config {
     }
 }
 
-/// Hide the password in a `scheme://user:password@host` URL.
 /// Hide the password in a `scheme://user:password@host…` URL, also in forms `url` cannot parse
 /// (multi-host MongoDB URIs): everything between the first `:` after `://` and the last `@` goes.
 pub fn redact_url(url: &str) -> String {

@@ -6,7 +6,7 @@
 //! - writes to one server name are serialized (advisory lock, single writer, or a lock document), and
 //!   the decision of what to write is made by the pure planners in [`plan`], identical for all backends.
 
-pub mod detached;
+pub mod layers;
 pub mod mongo;
 pub mod plan;
 pub mod postgres;
@@ -24,15 +24,32 @@ pub enum StoreError {
     /// The addressed server or version does not exist (or is hidden). The text is the API's 404 detail.
     #[error("{0}")]
     NotFound(String),
-    /// A write that the registry's rules refuse (duplicate version, version cap, remote URL clash, no change).
+    /// A write that the registry's rules refuse; the API answers 400 with the reason's text.
     #[error("{0}")]
-    Rejected(String),
+    Rejected(#[from] Rejection),
     /// The backend could not be reached or failed; the API answers 5xx/503 and hides the cause from clients.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
     /// A failure that retrying will not fix, e.g. a migration the database refuses (missing privileges).
     #[error("{0}")]
     Fatal(String),
+}
+
+/// Why a write was refused. The texts are the official registry's (the API's 400 details).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// `(name, version)` exists already (deleted versions count: versions are never reused).
+    #[error("invalid version: cannot publish duplicate version")]
+    DuplicateVersion,
+    /// The server has [`crate::model::MAX_VERSIONS_PER_SERVER`] versions.
+    #[error("invalid version: server has reached the maximum of {max} versions")]
+    TooManyVersions { max: usize },
+    /// A status change that changes neither status nor message of any version.
+    #[error("No changes to apply")]
+    NoChanges,
+    /// A remote URL that another server name already uses.
+    #[error("remote URL {url} is already used by server {other}")]
+    RemoteUrlTaken { url: String, other: String },
 }
 
 impl StoreError {

@@ -17,7 +17,7 @@
 
 use super::plan::{self, VersionMeta};
 use super::{
-    ListQuery, NewVersion, SchemaState, StatusChange, Store, StoreError, StoreResult,
+    ListQuery, NewVersion, Rejection, SchemaState, StatusChange, Store, StoreError, StoreResult,
     VersionFilter, VersionRef,
 };
 use crate::model::{ServerRecord, Status};
@@ -625,7 +625,7 @@ impl Store for MongoStore {
             .map_err(db_err)?
             .is_some()
         {
-            return Err(StoreError::Rejected(plan::DUPLICATE_VERSION.into()));
+            return Err(Rejection::DuplicateVersion.into());
         }
         self.locked(&name, async {
             let existing = self.load_meta(&new.name).await?;
@@ -640,7 +640,7 @@ impl Store for MongoStore {
             };
             match self.versions_coll().insert_one(d).await {
                 Ok(_) => {}
-                Err(e) if is_duplicate_key(&e) => return Err(StoreError::Rejected(plan::DUPLICATE_VERSION.into())),
+                Err(e) if is_duplicate_key(&e) => return Err(Rejection::DuplicateVersion.into()),
                 Err(e) => return Err(db_err(e)),
             }
             let latest = plan.new_is_latest.then(|| Some(new.version.clone()));

@@ -2,15 +2,13 @@
 //! rows the server already has. Backends load the rows under their per-server lock, ask a planner, then
 //! apply the plan in the same transaction, so the rules live here once.
 
-use super::{StatusChange, StoreError, StoreResult};
+use super::{Rejection, StatusChange, StoreError, StoreResult};
 use crate::model::{MAX_VERSIONS_PER_SERVER, Status};
 use crate::versioning;
 use chrono::{DateTime, Utc};
 
-pub const DUPLICATE_VERSION: &str = "invalid version: cannot publish duplicate version";
 pub const VERSION_NOT_FOUND: &str = "Server version not found";
 pub const SERVER_NOT_FOUND: &str = "Server not found";
-pub const NO_CHANGES: &str = "No changes to apply";
 
 /// The part of a stored row the planners need.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,12 +35,13 @@ pub fn plan_publish(
     now: DateTime<Utc>,
 ) -> StoreResult<PublishPlan> {
     if existing.iter().any(|r| r.version == new_version) {
-        return Err(StoreError::Rejected(DUPLICATE_VERSION.into()));
+        return Err(Rejection::DuplicateVersion.into());
     }
     if existing.len() >= MAX_VERSIONS_PER_SERVER {
-        return Err(StoreError::Rejected(format!(
-            "invalid version: server has reached the maximum of {MAX_VERSIONS_PER_SERVER} versions"
-        )));
+        return Err(Rejection::TooManyVersions {
+            max: MAX_VERSIONS_PER_SERVER,
+        }
+        .into());
     }
     let Some(current) = existing.iter().find(|r| r.is_latest) else {
         return Ok(PublishPlan {
@@ -116,7 +115,7 @@ pub fn plan_status(
         })
         .collect();
     if updates.is_empty() {
-        return Err(StoreError::Rejected(NO_CHANGES.into()));
+        return Err(Rejection::NoChanges.into());
     }
     let restored = considered
         .iter()
@@ -160,9 +159,11 @@ pub fn check_edit_target(existing: &[VersionMeta], version: &str) -> StoreResult
 
 /// The error for a remote URL that another server name already uses.
 pub fn remote_url_clash(url: &str, other: &str) -> StoreError {
-    StoreError::Rejected(format!(
-        "remote URL {url} is already used by server {other}"
-    ))
+    Rejection::RemoteUrlTaken {
+        url: url.to_owned(),
+        other: other.to_owned(),
+    }
+    .into()
 }
 
 #[cfg(test)]
@@ -231,7 +232,14 @@ mod tests {
     fn duplicates_count_deleted_rows() {
         let rows = [row("1.0.0", 1, Status::Deleted, true)];
         let e = plan_publish(&rows, "1.0.0", at(2)).unwrap_err();
-        assert_eq!(e.to_string(), DUPLICATE_VERSION);
+        assert!(
+            matches!(e, StoreError::Rejected(Rejection::DuplicateVersion)),
+            "{e}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "invalid version: cannot publish duplicate version"
+        );
     }
 
     #[test]
@@ -239,10 +247,11 @@ mod tests {
         let rows: Vec<_> = (0..MAX_VERSIONS_PER_SERVER)
             .map(|i| row(&format!("0.0.{i}"), 1, Status::Deleted, i == 0))
             .collect();
-        assert!(matches!(
-            plan_publish(&rows, "9.9.9", at(2)),
-            Err(StoreError::Rejected(_))
-        ));
+        let e = plan_publish(&rows, "9.9.9", at(2)).unwrap_err();
+        assert!(
+            matches!(e, StoreError::Rejected(Rejection::TooManyVersions { max }) if max == MAX_VERSIONS_PER_SERVER),
+            "{e}"
+        );
     }
 
     #[test]
@@ -279,18 +288,14 @@ mod tests {
             status: Status::Active,
             message: None,
         };
-        assert_eq!(
-            plan_status(&rows, Some("1.0.0"), &act, at(2))
-                .unwrap_err()
-                .to_string(),
-            NO_CHANGES
-        );
-        assert_eq!(
-            plan_status(&rows, None, &act, at(2))
-                .unwrap_err()
-                .to_string(),
-            NO_CHANGES
-        );
+        for version in [Some("1.0.0"), None] {
+            let e = plan_status(&rows, version, &act, at(2)).unwrap_err();
+            assert!(
+                matches!(e, StoreError::Rejected(Rejection::NoChanges)),
+                "{e}"
+            );
+            assert_eq!(e.to_string(), "No changes to apply");
+        }
         assert!(matches!(
             plan_status(&rows, Some("9"), &act, at(2)),
             Err(StoreError::NotFound(_))

@@ -27,10 +27,7 @@ use serde_json::Value;
 pub use model::{PUBLISHER_PROVIDED_KEY, STATUSES};
 pub use schema::SERVER_SCHEMA_2025_12_11;
 pub use semantic::{CURRENT_SCHEMA_URL, CURRENT_SCHEMA_VERSION, SCHEMA_VERSIONS};
-pub use status::{
-    STATUS_MESSAGE_MAX_CHARS, check_bulk_status_transition, check_status_transition,
-    stored_status_message,
-};
+pub use status::{check_bulk_status_transition, check_status_transition, stored_status_message};
 pub use version_string::check_version_string;
 
 /// One problem, shaped like huma's `ErrorDetail` (`{message, location?, value?}`).

@@ -241,7 +241,7 @@ fn permission_patterns() {
 #[test]
 fn statuses_constant() {
     assert_eq!(STATUSES, &["active", "deprecated", "deleted"]);
-    assert_eq!(STATUS_MESSAGE_MAX_CHARS, 500);
+    assert_eq!(crate::model::MAX_STATUS_MESSAGE_CHARS, 500);
     assert_eq!(CURRENT_SCHEMA_URL, SCHEMA);
     assert_eq!(SCHEMA_VERSIONS.last(), Some(&CURRENT_SCHEMA_VERSION));
 }

@@ -316,7 +316,7 @@ static STATUS: Node = Node::Str(StrRules {
     ..plain()
 });
 static STATUS_MESSAGE: Node = Node::Str(StrRules {
-    max: Some(500),
+    max: Some(crate::model::MAX_STATUS_MESSAGE_CHARS),
     ..plain()
 });
 /// `UpdateServerStatusBody` (PATCH .../status bodies).

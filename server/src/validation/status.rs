@@ -4,9 +4,6 @@
 //! Body shape (`status` required and in [`super::STATUSES`], `statusMessage` ≤ 500 characters) is
 //! checked by [`super::check_status_body`] (huma, 422). The rules below answer 400.
 
-/// huma `maxLength` of `statusMessage`.
-pub const STATUS_MESSAGE_MAX_CHARS: usize = 500;
-
 /// `validateStatusTransition` for one version. `new_message` is `None` when the body has no
 /// `statusMessage` (or `null`); `Some("")` is a message. Any status may move to any other; only a
 /// message sent with `active`, or a request that changes neither status nor message, is refused.

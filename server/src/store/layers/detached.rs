@@ -3,14 +3,12 @@
 //! The server drops a request's future when its client disconnects. A write dropped half-way is rolled back
 //! by the SQL stores (the transaction is never committed), but the MongoDB store has no transaction: a
 //! dropped write could leave its lease held until it expires, or a version inserted without its latest
-//! pointer moved, and the cache decorator could miss its invalidation. Detaching writes makes "the request
-//! was cancelled" mean "the answer was lost", never "the write was half done".
+//! pointer moved, and the cache layer could miss its invalidation. Detaching writes makes "the request
+//! was cancelled" mean "the answer was lost", never "the write was half done". Reads pass through.
 
-use super::{
-    DynStore, ListQuery, NewVersion, SchemaState, StatusChange, Store, StoreError, StoreResult,
-    VersionRef,
-};
+use super::Layer;
 use crate::model::ServerRecord;
+use crate::store::{DynStore, NewVersion, StatusChange, StoreError, StoreResult};
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -30,29 +28,9 @@ async fn join<T: Send + 'static>(task: tokio::task::JoinHandle<StoreResult<T>>) 
 }
 
 #[async_trait]
-impl Store for DetachedWrites {
-    fn backend(&self) -> &'static str {
-        self.inner.backend()
-    }
-    async fn migrate(&self) -> StoreResult<Vec<i64>> {
-        self.inner.migrate().await
-    }
-    async fn schema_state(&self) -> StoreResult<SchemaState> {
-        self.inner.schema_state().await
-    }
-    async fn list(&self, q: &ListQuery) -> StoreResult<Vec<ServerRecord>> {
-        self.inner.list(q).await
-    }
-    async fn versions(&self, name: &str, include_deleted: bool) -> StoreResult<Vec<ServerRecord>> {
-        self.inner.versions(name, include_deleted).await
-    }
-    async fn get(
-        &self,
-        name: &str,
-        v: &VersionRef,
-        include_deleted: bool,
-    ) -> StoreResult<Option<ServerRecord>> {
-        self.inner.get(name, v, include_deleted).await
+impl Layer for DetachedWrites {
+    fn inner(&self) -> &DynStore {
+        &self.inner
     }
     async fn publish(&self, new: NewVersion) -> StoreResult<ServerRecord> {
         let inner = self.inner.clone();

@@ -1,0 +1,134 @@
+//! The layers around a backend store, built in one place ([`stack`]), each written as a [`Layer`] that
+//! overrides only what it changes:
+//!
+//! - [`metered::Metered`] (innermost): times every operation, so store latency is the backend's own;
+//! - [`cached::Cached`]: the read cache of [`crate::cache`], invalidated by every write;
+//! - [`detached::DetachedWrites`] (outermost): every write runs to completion in a task of its own, so a
+//!   client that disconnects can lose the answer but never leave a write, or its invalidation, half done.
+//!
+//! [`Layer`] has a default for every [`Store`] method that passes the call to the inner store through
+//! [`Layer::around`]; the one blanket `impl Store for L: Layer` below is the only place that lists them.
+
+pub mod cached;
+pub mod detached;
+pub mod metered;
+
+use super::{
+    DynStore, ListQuery, NewVersion, SchemaState, StatusChange, Store, StoreResult, VersionRef,
+};
+use crate::cache::CacheBackend;
+use crate::metrics::Metrics;
+use crate::model::ServerRecord;
+use async_trait::async_trait;
+use futures::future::BoxFuture;
+use std::sync::Arc;
+
+/// The store stack of a running registry: `backend` metered, then cached when a cache is configured, then
+/// detached.
+pub fn stack(
+    backend: DynStore,
+    metrics: &Arc<Metrics>,
+    cache: Option<Arc<dyn CacheBackend>>,
+) -> DynStore {
+    let mut store = metered::Metered::wrap(backend, metrics.clone());
+    if let Some(cache) = cache {
+        store = cached::Cached::wrap(store, cache, metrics.cache_requests.clone());
+    }
+    detached::DetachedWrites::wrap(store)
+}
+
+/// A [`Store`] decorator. Every method defaults to calling the inner store's, through [`Layer::around`].
+#[async_trait]
+pub trait Layer: Send + Sync + 'static {
+    /// The store this layer wraps.
+    fn inner(&self) -> &DynStore;
+
+    /// Runs around every call that a layer does not override; `op` names the operation (`list`, `get`, …).
+    fn around<'a, T: Send + 'a>(
+        &'a self,
+        _op: &'static str,
+        call: BoxFuture<'a, StoreResult<T>>,
+    ) -> BoxFuture<'a, StoreResult<T>> {
+        call
+    }
+
+    async fn migrate(&self) -> StoreResult<Vec<i64>> {
+        self.around("migrate", self.inner().migrate()).await
+    }
+    async fn schema_state(&self) -> StoreResult<SchemaState> {
+        self.around("schema_state", self.inner().schema_state())
+            .await
+    }
+    async fn list(&self, q: &ListQuery) -> StoreResult<Vec<ServerRecord>> {
+        self.around("list", self.inner().list(q)).await
+    }
+    async fn versions(&self, name: &str, include_deleted: bool) -> StoreResult<Vec<ServerRecord>> {
+        self.around("versions", self.inner().versions(name, include_deleted))
+            .await
+    }
+    async fn get(
+        &self,
+        name: &str,
+        v: &VersionRef,
+        include_deleted: bool,
+    ) -> StoreResult<Option<ServerRecord>> {
+        self.around("get", self.inner().get(name, v, include_deleted))
+            .await
+    }
+    async fn publish(&self, new: NewVersion) -> StoreResult<ServerRecord> {
+        self.around("publish", self.inner().publish(new)).await
+    }
+    async fn edit(&self, new: NewVersion) -> StoreResult<ServerRecord> {
+        self.around("edit", self.inner().edit(new)).await
+    }
+    async fn set_status(
+        &self,
+        name: &str,
+        version: Option<&str>,
+        change: &StatusChange,
+    ) -> StoreResult<Vec<ServerRecord>> {
+        self.around("set_status", self.inner().set_status(name, version, change))
+            .await
+    }
+}
+
+#[async_trait]
+impl<L: Layer> Store for L {
+    fn backend(&self) -> &'static str {
+        self.inner().backend()
+    }
+    async fn migrate(&self) -> StoreResult<Vec<i64>> {
+        Layer::migrate(self).await
+    }
+    async fn schema_state(&self) -> StoreResult<SchemaState> {
+        Layer::schema_state(self).await
+    }
+    async fn list(&self, q: &ListQuery) -> StoreResult<Vec<ServerRecord>> {
+        Layer::list(self, q).await
+    }
+    async fn versions(&self, name: &str, include_deleted: bool) -> StoreResult<Vec<ServerRecord>> {
+        Layer::versions(self, name, include_deleted).await
+    }
+    async fn get(
+        &self,
+        name: &str,
+        v: &VersionRef,
+        include_deleted: bool,
+    ) -> StoreResult<Option<ServerRecord>> {
+        Layer::get(self, name, v, include_deleted).await
+    }
+    async fn publish(&self, new: NewVersion) -> StoreResult<ServerRecord> {
+        Layer::publish(self, new).await
+    }
+    async fn edit(&self, new: NewVersion) -> StoreResult<ServerRecord> {
+        Layer::edit(self, new).await
+    }
+    async fn set_status(
+        &self,
+        name: &str,
+        version: Option<&str>,
+        change: &StatusChange,
+    ) -> StoreResult<Vec<ServerRecord>> {
+        Layer::set_status(self, name, version, change).await
+    }
+}
