@@ -5,9 +5,9 @@ use super::AppState;
 use super::path::{ServerName, ServerVersion};
 use super::problem::{ApiResult, ErrorDetail, Problem};
 use crate::auth::Principal;
-use crate::model::{MAX_STATUS_MESSAGE_CHARS, ServerRecord, Status, remote_urls_of};
+use crate::model::{MAX_STATUS_MESSAGE_CHARS, ServerRecord, Status};
 use crate::store::{NewVersion, Rejection, StatusChange, StoreError, plan};
-use crate::validation;
+use crate::validation::{self, Stored};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -48,8 +48,8 @@ fn authorize(s: &AppState, header: &str) -> ApiResult<Principal> {
         .map_err(|e| Problem::new(StatusCode::UNAUTHORIZED, e.to_string()))
 }
 
-fn semantic_gate(body: &Value) -> ApiResult<()> {
-    let findings = validation::check_semantic(body);
+fn semantic_gate(body: &Stored) -> ApiResult<()> {
+    let findings = body.check_semantic();
     if findings.errors.is_empty() {
         return Ok(());
     }
@@ -58,16 +58,6 @@ fn semantic_gate(body: &Value) -> ApiResult<()> {
         "server.json failed validation; POST it to /v0.1/validate for the full report",
     )
     .with_errors(findings.errors.into_iter().map(ErrorDetail::from)))
-}
-
-fn new_version(body: &Value) -> NewVersion {
-    let stored = validation::normalize_for_storage(body);
-    NewVersion {
-        name: stored["name"].as_str().unwrap_or_default().to_owned(),
-        version: stored["version"].as_str().unwrap_or_default().to_owned(),
-        remote_urls: remote_urls_of(&stored),
-        server_json: stored.to_string(),
-    }
 }
 
 fn record_response(r: &ServerRecord) -> Response {
@@ -92,10 +82,10 @@ pub async fn publish(
         return Err(Problem::validation(errors));
     }
     let principal = authorize(&s, &header.expect("checked above"))?;
-    // The name as it will be stored (keys match case-insensitively, as in the official model).
-    let stored = validation::normalize_for_storage(&json);
-    let name = stored["name"].as_str().unwrap_or_default();
-    if !principal.can_publish(name) {
+    // Normalized once: the name as it will be stored (keys match case-insensitively, as in the official
+    // model), the semantic gate, the `_meta` cap and the stored document all read it.
+    let stored = Stored::of(&json);
+    if !principal.can_publish(stored.name()) {
         return Err(Problem::new(
             StatusCode::FORBIDDEN,
             format!(
@@ -104,13 +94,14 @@ pub async fn publish(
             ),
         ));
     }
-    semantic_gate(&json)?;
+    semantic_gate(&stored)?;
     // The publisher `_meta` cap is a service rule in the official server: 400 with the cause.
-    validation::check_publisher_meta_size(&json)
+    stored
+        .check_publisher_meta_size()
         .map_err(|m| Problem::bad_request(PUBLISH_FAILED).with_cause(m))?;
     let rec = s
         .store
-        .publish(new_version(&json))
+        .publish(NewVersion::from_stored(&stored))
         .await
         .map_err(|e| Problem::from_store(e, PUBLISH_FAILED))?;
     tracing::info!(server = %rec.name, version = %rec.version, token = %principal.name, latest = rec.is_latest, "published");
@@ -152,12 +143,14 @@ pub async fn edit(
             "Version in request body must match the version in the URL path",
         ));
     }
-    semantic_gate(&json)?;
-    validation::check_publisher_meta_size(&json)
+    let stored = Stored::of(&json);
+    semantic_gate(&stored)?;
+    stored
+        .check_publisher_meta_size()
         .map_err(|m| Problem::bad_request("Failed to edit server").with_cause(m))?;
     let rec = s
         .store
-        .edit(new_version(&json))
+        .edit(NewVersion::from_stored(&stored))
         .await
         .map_err(|e| Problem::from_store(e, "Failed to edit server"))?;
     tracing::info!(server = %rec.name, version = %rec.version, token = %principal.name, "edited");

@@ -4,7 +4,6 @@
 
 use super::ConfigArgs;
 use crate::config::{Config, Overrides};
-use crate::model::remote_urls_of;
 use crate::store::NewVersion;
 use crate::{app, validation};
 use clap::Args;
@@ -50,25 +49,20 @@ fn prepare(entry: &Value, fill_schema: bool) -> Result<NewVersion, String> {
     if fill_schema && entry.is_object() && entry.get("$schema").is_none() {
         entry["$schema"] = Value::String(CURRENT_SCHEMA.into());
     }
+    let stored = validation::Stored::of(&entry);
     let mut problems: Vec<String> = validation::check_structure(&entry, "body")
         .into_iter()
-        .chain(validation::check_semantic(&entry).errors)
+        .chain(stored.check_semantic().errors)
         .map(|e| format!("{}: {}", e.location, e.message))
         .collect();
-    if let Err(m) = validation::check_publisher_meta_size(&entry) {
+    if let Err(m) = stored.check_publisher_meta_size() {
         problems.push(m);
     }
     problems.dedup();
     if !problems.is_empty() {
         return Err(problems.join("; "));
     }
-    let stored = validation::normalize_for_storage(&entry);
-    Ok(NewVersion {
-        name: stored["name"].as_str().unwrap_or_default().to_owned(),
-        version: stored["version"].as_str().unwrap_or_default().to_owned(),
-        remote_urls: remote_urls_of(&stored),
-        server_json: stored.to_string(),
-    })
+    Ok(NewVersion::from_stored(&stored))
 }
 
 pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {

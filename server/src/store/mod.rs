@@ -121,6 +121,18 @@ pub struct NewVersion {
     pub remote_urls: Vec<String>,
 }
 
+impl NewVersion {
+    /// The version to insert for a validated body, as it is stored (`POST /publish`, edit, import).
+    pub fn from_stored(stored: &crate::validation::Stored) -> NewVersion {
+        NewVersion {
+            name: stored.name().to_owned(),
+            version: stored.version().to_owned(),
+            remote_urls: crate::model::remote_urls_of(stored.value()),
+            server_json: stored.value().to_string(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatusChange {
     pub status: Status,

@@ -6,7 +6,7 @@
 //! 1. [`check_structure`]: huma's struct-tag checks on the request body → `422 validation failed`.
 //! 2. [`check_semantic`]: the `$schema` version gate and the semantic validators → `422` with the
 //!    fixed "see /validate" message. Warnings (an older known `$schema`) never fail.
-//! 3. Service checks that are pure: [`check_publisher_meta_size`] → `400 Failed to publish server`.
+//! 3. Service checks that are pure: [`Stored::check_publisher_meta_size`] → `400 Failed to publish server`.
 //!
 //! `POST /validate` additionally runs [`check_schema`] (full JSON Schema); [`validate_all`] returns
 //! everything it reports. [`normalize_for_storage`] is what gets stored and served back.
@@ -75,17 +75,10 @@ pub fn check_status_body(body: &Value, prefix: &str) -> Vec<FieldError> {
 /// (`ValidationSchemaVersionAndSemantic`). Locations are `body.<path>`.
 ///
 /// The publisher `_meta` size limit is *not* here: officially it is a service error (400), checked
-/// after this gate; see [`check_publisher_meta_size`].
+/// after this gate; see [`Stored::check_publisher_meta_size`]. A request handler that has the [`Stored`]
+/// body already calls [`Stored::check_semantic`] (one normalization per request).
 pub fn check_semantic(body: &Value) -> Findings {
-    let normalized = normalize_for_storage(body);
-    let mut findings = Findings::default();
-    semantic::check(
-        &normalized,
-        &mut semantic::Out {
-            findings: &mut findings,
-        },
-    );
-    findings
+    Stored::of(body).check_semantic()
 }
 
 /// Layer 3 — full JSON Schema validation against the embedded 2025-12-11 schema
@@ -127,25 +120,61 @@ pub fn normalize_for_storage(body: &Value) -> Value {
     normalize::normalize(&model::SERVER, Some(body))
 }
 
-/// The official 4 KB cap on `_meta["io.modelcontextprotocol.registry/publisher-provided"]`, measured
-/// as Go's `json.Marshal` output. On failure the publish answers `400 Failed to publish server` with
-/// this message in `errors[0].message`.
-pub fn check_publisher_meta_size(body: &Value) -> Result<(), String> {
-    const MAX: usize = 4 * 1024;
-    let normalized = normalize_for_storage(body);
-    let Some(provided) = normalized
-        .get("_meta")
-        .and_then(|m| m.get(PUBLISHER_PROVIDED_KEY))
-    else {
-        return Ok(());
-    };
-    let len = normalize::go_json_len(provided);
-    if len > MAX {
-        return Err(format!(
-            "_meta.{PUBLISHER_PROVIDED_KEY} extension exceeds 4KB limit ({len} bytes)"
-        ));
+/// A body as it will be stored ([`normalize_for_storage`]), computed once per request: the semantic
+/// gate, the `_meta` cap, the permission check's name and the stored document all read this one value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored(Value);
+
+impl Stored {
+    pub fn of(body: &Value) -> Stored {
+        Stored(normalize_for_storage(body))
     }
-    Ok(())
+    pub fn value(&self) -> &Value {
+        &self.0
+    }
+    pub fn into_value(self) -> Value {
+        self.0
+    }
+    /// The name as it will be stored (keys match case-insensitively, as in the official model).
+    pub fn name(&self) -> &str {
+        self.0["name"].as_str().unwrap_or_default()
+    }
+    pub fn version(&self) -> &str {
+        self.0["version"].as_str().unwrap_or_default()
+    }
+
+    /// Layer 2 on this body; see [`check_semantic`].
+    pub fn check_semantic(&self) -> Findings {
+        let mut findings = Findings::default();
+        semantic::check(
+            &self.0,
+            &mut semantic::Out {
+                findings: &mut findings,
+            },
+        );
+        findings
+    }
+
+    /// The official 4 KB cap on `_meta["io.modelcontextprotocol.registry/publisher-provided"]`,
+    /// measured as Go's `json.Marshal` output. On failure the publish answers `400 Failed to publish
+    /// server` with this message in `errors[0].message`.
+    pub fn check_publisher_meta_size(&self) -> Result<(), String> {
+        const MAX: usize = 4 * 1024;
+        let Some(provided) = self
+            .0
+            .get("_meta")
+            .and_then(|m| m.get(PUBLISHER_PROVIDED_KEY))
+        else {
+            return Ok(());
+        };
+        let len = normalize::go_json_len(provided);
+        if len > MAX {
+            return Err(format!(
+                "_meta.{PUBLISHER_PROVIDED_KEY} extension exceeds 4KB limit ({len} bytes)"
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Permission pattern matching: `*` matches everything, a trailing `*` is a prefix match,

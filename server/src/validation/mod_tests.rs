@@ -201,20 +201,26 @@ fn publisher_meta_size_cap() {
     };
     // {"k":"<n × a>"} is 8 + n bytes.
     assert_eq!(
-        check_publisher_meta_size(&with_meta(json!({"k": "a".repeat(4088)}))),
+        Stored::of(&with_meta(json!({"k": "a".repeat(4088)}))).check_publisher_meta_size(),
         Ok(())
     );
     assert_eq!(
-        check_publisher_meta_size(&with_meta(json!({"k": "a".repeat(4089)}))).unwrap_err(),
+        Stored::of(&with_meta(json!({"k": "a".repeat(4089)})))
+            .check_publisher_meta_size()
+            .unwrap_err(),
         "_meta.io.modelcontextprotocol.registry/publisher-provided extension exceeds 4KB limit (4097 bytes)"
     );
     // Go escapes '<' as \u003c (6 bytes), so this is over the cap too.
-    assert!(check_publisher_meta_size(&with_meta(json!({"k": "<".repeat(700)}))).is_err());
+    assert!(
+        Stored::of(&with_meta(json!({"k": "<".repeat(700)})))
+            .check_publisher_meta_size()
+            .is_err()
+    );
     // Foreign _meta keys are not counted (they are dropped).
     let mut b = minimal();
     b["_meta"] = json!({"com.example": {"k": "a".repeat(10_000)}});
-    assert_eq!(check_publisher_meta_size(&b), Ok(()));
-    assert_eq!(check_publisher_meta_size(&minimal()), Ok(()));
+    assert_eq!(Stored::of(&b).check_publisher_meta_size(), Ok(()));
+    assert_eq!(Stored::of(&minimal()).check_publisher_meta_size(), Ok(()));
 }
 
 #[test]
