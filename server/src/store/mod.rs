@@ -9,8 +9,10 @@
 pub mod layers;
 pub mod mongo;
 pub mod plan;
-pub mod postgres;
-pub mod sqlite;
+pub mod sql;
+
+/// The SQL stores under their familiar paths.
+pub use sql::{postgres, sqlite};
 
 use crate::model::{ServerRecord, Status};
 use async_trait::async_trait;

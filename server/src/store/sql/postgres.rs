@@ -1,0 +1,155 @@
+//! PostgreSQL (sqlx). Writes to one server name are serialized by a transaction-scoped advisory lock keyed by
+//! the name, as the official registry does; the unique partial index on `is_latest` backs it up. Two
+//! different names claiming one remote URL are ordered by a lock per URL. Migrations are embedded,
+//! versioned, and run under sqlx's advisory lock, optionally with separate (schema owner) credentials.
+
+use super::{Dialect, SqlStore};
+use crate::store::{SchemaState, StoreError, StoreResult};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
+use sqlx::{Postgres, QueryBuilder, Row, Transaction};
+use std::time::Duration;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+pub struct PostgresDb {
+    pool: PgPool,
+    /// Credentials for `migrate` (the schema owner); the app's when not configured separately.
+    migration: PgConnectOptions,
+}
+
+pub type PostgresStore = SqlStore<PostgresDb>;
+
+impl SqlStore<PostgresDb> {
+    /// Create the pool without connecting: the server starts (and reports not-ready) while the database
+    /// is still coming up, which is what Kubernetes rollouts want.
+    pub fn connect_lazy(
+        app: PgConnectOptions,
+        migration: Option<PgConnectOptions>,
+        max_connections: u32,
+    ) -> Self {
+        // Writers to one server queue on its advisory lock while holding a connection, so under a burst
+        // the pool is the queue: wait for a connection as long as a request may take, not less.
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_lazy_with(app.clone());
+        SqlStore {
+            db: PostgresDb {
+                pool,
+                migration: migration.unwrap_or(app),
+            },
+        }
+    }
+}
+
+/// The advisory-lock key space of the registry (second argument of `hashtextextended`).
+const LOCK_SEED: i64 = 7150;
+
+#[async_trait]
+impl Dialect for PostgresDb {
+    type DB = Postgres;
+    const BACKEND: &'static str = "postgres";
+    const COLUMNS: &'static str = "name, version, server_json::text AS server_json, status, status_message, \
+                                   published_at, updated_at, status_changed_at, is_latest";
+    const JSON_CAST: &'static str = "::json";
+    const IS_LATEST: &'static str = "is_latest";
+    const TRUE: &'static str = "true";
+    const FALSE: &'static str = "false";
+
+    super::same_for_every_driver!(Postgres, PgConnection, PgRow);
+
+    fn bind_time(q: &mut QueryBuilder<Postgres>, v: DateTime<Utc>) {
+        q.push_bind(v);
+    }
+    fn bind_opt_time(q: &mut QueryBuilder<Postgres>, v: Option<DateTime<Utc>>) {
+        q.push_bind(v);
+    }
+    fn push_search(q: &mut QueryBuilder<Postgres>, pattern: String) {
+        // lower(name) has a trigram index where pg_trgm is available (migrations).
+        q.push(" AND lower(name) LIKE ")
+            .push_bind(pattern)
+            .push(" ESCAPE '\\'");
+    }
+
+    fn time_at(row: &PgRow, column: &str) -> StoreResult<DateTime<Utc>> {
+        Ok(row.try_get(column)?)
+    }
+    fn bool_at(row: &PgRow, column: &str) -> StoreResult<bool> {
+        Ok(row.try_get(column)?)
+    }
+
+    async fn fetch_read(&self, mut q: QueryBuilder<Postgres>) -> StoreResult<Vec<PgRow>> {
+        Ok(q.build().fetch_all(&self.pool).await?)
+    }
+    async fn begin_write(&self, name: &str) -> StoreResult<Transaction<'static, Postgres>> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, $2))")
+            .bind(name)
+            .bind(LOCK_SEED)
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
+    }
+    async fn lock_urls(conn: &mut PgConnection, urls: &[String]) -> StoreResult<()> {
+        // The per-name lock does not order two *different* names claiming one URL: take a lock per URL
+        // too (sorted, so two writers never wait on each other in opposite orders).
+        let mut sorted: Vec<&String> = urls.iter().collect();
+        sorted.sort();
+        for url in sorted {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('url:' || $1, $2))")
+                .bind(url)
+                .bind(LOCK_SEED)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+    async fn after_insert(_conn: &mut PgConnection, _name: &str) -> StoreResult<()> {
+        Ok(()) // search reads server_versions directly
+    }
+
+    async fn migrate(&self) -> StoreResult<Vec<i64>> {
+        // A one-connection pool of its own: the migration credentials may differ from the app's.
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(self.migration.clone())
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("connect for migration: {e}")))?;
+        let applied: Vec<i64> = sqlx::query_scalar(
+            "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap_or_default(); // the table does not exist before the first migration
+        let result = MIGRATOR.run(&pool).await;
+        pool.close().await;
+        // Connecting worked, so a failure here is the migration itself (privileges, a changed migration):
+        // retrying will not help.
+        result.map_err(|e| StoreError::Fatal(format!("migration failed: {e}")))?;
+        Ok(MIGRATOR
+            .iter()
+            .map(|m| m.version)
+            .filter(|v| !applied.contains(v))
+            .collect())
+    }
+
+    async fn schema_state(&self) -> StoreResult<SchemaState> {
+        let known = MIGRATOR.iter().map(|m| m.version).collect();
+        let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+            .fetch_one(&self.pool)
+            .await?;
+        let applied = if exists {
+            sqlx::query_scalar(
+                "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+            )
+            .fetch_all(&self.pool)
+            .await?
+        } else {
+            Vec::new()
+        };
+        Ok(SchemaState { applied, known })
+    }
+}
