@@ -1,4 +1,4 @@
-//! Storage: one [`Store`] trait, several backends, one contract (`tests/store_contract.rs`) run on each.
+//! Storage: one [`Store`] trait, several backends, one contract (`tests/store_contract/`) run on each.
 //!
 //! Every backend keeps the same invariants, whatever the concurrency:
 //! - `(name, version)` is unique forever (deleted rows count), so versions are immutable;
