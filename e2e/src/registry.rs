@@ -1,25 +1,18 @@
-//! A small client of the registry's API (docs/api.md) for the smoke checks and the data checks after an
-//! upgrade or rollback. Every call has a per-request timeout; a wrong status or body is an error naming the
-//! request and the answer.
+//! The smoke checks and the data checks after an upgrade or rollback, through the workspace's one API client
+//! (`mcp-registry-client`). Every call has a per-request timeout; a wrong status or body is an error naming
+//! the request and the answer.
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, Client};
+use mcp_registry_client::RegistryClient;
+pub use mcp_registry_client::{SCHEMA, encode_name};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-pub const SCHEMA: &str =
-    "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json";
-
 pub struct Registry {
-    http: reqwest::Client,
+    client: RegistryClient,
     pub base: String,
-    token: Option<String>,
-}
-
-/// `/` in a server name must be sent as `%2F`.
-pub fn encode_name(name: &str) -> String {
-    name.replace('/', "%2F")
 }
 
 /// The server published by the smoke check, whose data must survive upgrade and rollback.
@@ -54,14 +47,10 @@ pub async fn admin_token(client: &Client, ns: &str, release: &str) -> anyhow::Re
 impl Registry {
     pub fn new(base: impl Into<String>, token: Option<String>) -> anyhow::Result<Registry> {
         crate::init_crypto();
+        let client = RegistryClient::new(base, token, Duration::from_secs(10))?;
         Ok(Registry {
-            // Every target is local (a port-forward or a ClusterIP): never through a proxy from the environment.
-            http: reqwest::Client::builder()
-                .no_proxy()
-                .timeout(Duration::from_secs(10))
-                .build()?,
-            base: base.into().trim_end_matches('/').to_string(),
-            token,
+            base: client.base().to_string(),
+            client,
         })
     }
 
@@ -72,29 +61,11 @@ impl Registry {
         body: Option<Value>,
         expect: u16,
     ) -> anyhow::Result<Value> {
-        let url = format!("{}{path}", self.base);
-        let mut req = self.http.request(method.clone(), &url);
-        if let Some(t) = &self.token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!("{method} {url}: {e}"))?;
-        let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap_or_default();
-        anyhow::ensure!(
-            status == expect,
-            "{method} {url}: expected HTTP {expect}, got {status}: {text}"
-        );
-        Ok(serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        self.client.call(method, path, body.as_ref(), expect).await
     }
 
     pub async fn get(&self, path: &str) -> anyhow::Result<Value> {
-        self.call(Method::GET, path, None, 200).await
+        self.client.get(path).await
     }
 
     pub async fn readyz(&self) -> anyhow::Result<Value> {

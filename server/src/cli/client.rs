@@ -3,6 +3,7 @@
 
 use crate::validation;
 use clap::Args;
+use mcp_registry_client::RegistryClient;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::ExitCode;
@@ -74,41 +75,6 @@ pub struct SmokeArgs {
     pub timeout: Duration,
 }
 
-struct Smoke {
-    client: reqwest::Client,
-    base: String,
-    token: Option<String>,
-}
-
-impl Smoke {
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-        expect: u16,
-    ) -> anyhow::Result<Value> {
-        let url = format!("{}{path}", self.base);
-        let mut req = self.client.request(method.clone(), &url);
-        if let Some(t) = &self.token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!("{method} {url}: {e}"))?;
-        let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap_or_default();
-        if status != expect {
-            anyhow::bail!("{method} {url}: expected HTTP {expect}, got {status}: {text}");
-        }
-        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-}
-
 async fn step<T>(
     name: &str,
     f: impl std::future::Future<Output = anyhow::Result<T>>,
@@ -138,11 +104,9 @@ pub async fn smoke(args: SmokeArgs) -> anyhow::Result<ExitCode> {
     if args.publish && token.is_none() {
         anyhow::bail!("--publish needs --token-file");
     }
-    let s = Smoke {
-        client: http_client(args.timeout)?,
-        base: args.url.trim_end_matches('/').to_owned(),
-        token,
-    };
+    // The CLI's own HTTP client (user agent, and proxies from the environment, which a smoke against a
+    // remote registry may need), through the workspace's one API client.
+    let s = RegistryClient::from_http(http_client(args.timeout)?, args.url.as_str(), token);
     let get = reqwest::Method::GET;
     step("GET /healthz", s.call(get.clone(), "/healthz", None, 200)).await?;
     step("GET /readyz", s.call(get.clone(), "/readyz", None, 200)).await?;
@@ -156,10 +120,10 @@ pub async fn smoke(args: SmokeArgs) -> anyhow::Result<ExitCode> {
     if args.publish {
         let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S%f");
         let name = format!("{}/smoke-{stamp}", args.namespace);
-        let enc = name.replace('/', "%2F");
+        let enc = mcp_registry_client::encode_name(&name);
         let doc = |version: &str| {
             json!({
-                "$schema": "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json",
+                "$schema": mcp_registry_client::SCHEMA,
                 "name": name, "description": "Smoke test server", "version": version,
             })
         };
@@ -168,7 +132,7 @@ pub async fn smoke(args: SmokeArgs) -> anyhow::Result<ExitCode> {
                 .call(
                     reqwest::Method::POST,
                     "/v0.1/publish",
-                    Some(doc("1.0.0")),
+                    Some(&doc("1.0.0")),
                     200,
                 )
                 .await?;
@@ -180,7 +144,7 @@ pub async fn smoke(args: SmokeArgs) -> anyhow::Result<ExitCode> {
             s.call(
                 reqwest::Method::POST,
                 "/v0.1/publish",
-                Some(doc("1.1.0")),
+                Some(&doc("1.1.0")),
                 200,
             ),
         )
@@ -190,7 +154,7 @@ pub async fn smoke(args: SmokeArgs) -> anyhow::Result<ExitCode> {
             s.call(
                 reqwest::Method::POST,
                 "/v0.1/publish",
-                Some(doc("1.1.0")),
+                Some(&doc("1.1.0")),
                 400,
             ),
         )
@@ -240,7 +204,7 @@ pub async fn smoke(args: SmokeArgs) -> anyhow::Result<ExitCode> {
                 .call(
                     reqwest::Method::PATCH,
                     &format!("/v0.1/servers/{enc}/versions/1.0.0/status"),
-                    Some(body),
+                    Some(&body),
                     200,
                 )
                 .await?;
@@ -251,6 +215,6 @@ pub async fn smoke(args: SmokeArgs) -> anyhow::Result<ExitCode> {
         })
         .await?;
     }
-    println!("smoke test passed against {}", s.base);
+    println!("smoke test passed against {}", s.base());
     Ok(ExitCode::SUCCESS)
 }

@@ -5,6 +5,7 @@ use super::Kind;
 use mcp_registry::app;
 use mcp_registry::auth::sha256_hex;
 use mcp_registry::config::{Config, TokenConfig};
+use mcp_registry_client::RegistryClient;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::net::SocketAddr;
@@ -125,6 +126,7 @@ impl TestServer {
         }
     }
 
+    /// One request through the workspace's API client; any status is an answer.
     pub async fn req(
         &self,
         method: Method,
@@ -132,19 +134,9 @@ impl TestServer {
         token: Option<&str>,
         body: Option<&Value>,
     ) -> (StatusCode, Value, reqwest::header::HeaderMap) {
-        let mut r = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(t) = token {
-            r = r.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            r = r.json(b);
-        }
-        let resp = r.send().await.unwrap();
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let text = resp.text().await.unwrap();
-        let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, json, headers)
+        let api = RegistryClient::from_http(self.client.clone(), self.base.as_str(), None);
+        let reply = api.send(method, path, token, body).await.unwrap();
+        (reply.status, reply.body, reply.headers)
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
