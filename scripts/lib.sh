@@ -114,30 +114,32 @@ ensure_apt() {
     sudo=(sudo -n)
   fi
   local t0; t0=$(now_ms)
-  (
-    exec 9>"$MCPR_CACHE_DIR/locks/apt.lock"
-    flock 9
-    if [ "$_APT_UPDATED" = 0 ]; then
-      log "apt-get update"
-      "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || die "apt-get update failed"
-    fi
-    log "apt-get install ${missing[*]}"
-    # Packages such as postgresql and redis-server start a system service on install; the tests start their
-    # own on free ports. A policy-rc.d that refuses every start (unless the machine has one) keeps apt from
-    # leaving daemons behind.
-    local policy=/usr/sbin/policy-rc.d ours=0
-    if [ ! -e "$policy" ]; then
-      printf '#!/bin/sh\n# mcp-registry scripts/lib.sh: no service starts during apt-get install\nexit 101\n' |
-        "${sudo[@]}" tee "$policy" >/dev/null && "${sudo[@]}" chmod 0755 "$policy" && ours=1
-    fi
-    local rc=0
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
-      >/dev/null || rc=$?
-    [ "$ours" = 1 ] && "${sudo[@]}" rm -f "$policy"
-    [ "$rc" = 0 ] || die "apt-get install ${missing[*]} failed (exit $rc)"
-  ) || exit 1
+  with_lock apt _apt_install "${sudo[@]}" -- "${missing[@]}" || exit 1
   _APT_UPDATED=1
   timing "apt-get install ${missing[*]}" "$t0"
+}
+# _apt_install [SUDO...] -- PKG... — the install itself, under the apt lock (ensure_apt).
+_apt_install() {
+  local sudo=()
+  while [ "$1" != -- ]; do sudo+=("$1"); shift; done
+  shift
+  if [ "$_APT_UPDATED" = 0 ]; then
+    log "apt-get update"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || die "apt-get update failed"
+  fi
+  log "apt-get install $*"
+  # Packages such as postgresql and redis-server start a system service on install; the tests start their
+  # own on free ports. A policy-rc.d that refuses every start (unless the machine has one) keeps apt from
+  # leaving daemons behind.
+  local policy=/usr/sbin/policy-rc.d ours=0 rc=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# mcp-registry scripts/lib.sh: no service starts during apt-get install\nexit 101\n' |
+      "${sudo[@]}" tee "$policy" >/dev/null && "${sudo[@]}" chmod 0755 "$policy" && ours=1
+  fi
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" \
+    >/dev/null || rc=$?
+  if [ "$ours" = 1 ]; then "${sudo[@]}" rm -f "$policy"; fi
+  [ "$rc" = 0 ] || die "apt-get install $* failed (exit $rc)"
 }
 
 # go_module_dir MODULE@VERSION — the module's directory in the module cache after `go mod download`; empty

@@ -12,7 +12,6 @@ use std::time::Duration;
 
 pub struct Registry {
     client: RegistryClient,
-    pub base: String,
 }
 
 /// The server published by the smoke check, whose data must survive upgrade and rollback.
@@ -47,10 +46,8 @@ pub async fn admin_token(client: &Client, ns: &str, release: &str) -> anyhow::Re
 impl Registry {
     pub fn new(base: impl Into<String>, token: Option<String>) -> anyhow::Result<Registry> {
         crate::init_crypto();
-        let client = RegistryClient::new(base, token, Duration::from_secs(10))?;
         Ok(Registry {
-            base: client.base().to_string(),
-            client,
+            client: RegistryClient::new(base, token, Duration::from_secs(10))?,
         })
     }
 

@@ -17,6 +17,8 @@ pub struct TestServer {
     pub base: String,
     pub addr: SocketAddr,
     pub client: reqwest::Client,
+    /// The workspace's API client on `client` (tests that need raw reqwest use `client`).
+    api: RegistryClient,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     pub handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -96,13 +98,15 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let client = reqwest::Client::builder().build().unwrap();
         let handle = tokio::spawn(mcp_registry::serve::run(state, listener, async move {
             let _ = rx.await;
         }));
         TestServer {
             base: format!("http://{addr}"),
             addr,
-            client: reqwest::Client::builder().build().unwrap(),
+            client: client.clone(),
+            api: RegistryClient::from_http(client, format!("http://{addr}"), None),
             stop: Some(tx),
             handle: Some(handle),
             _dir: dir,
@@ -134,8 +138,7 @@ impl TestServer {
         token: Option<&str>,
         body: Option<&Value>,
     ) -> (StatusCode, Value, reqwest::header::HeaderMap) {
-        let api = RegistryClient::from_http(self.client.clone(), self.base.as_str(), None);
-        let reply = api.send(method, path, token, body).await.unwrap();
+        let reply = self.api.send(method, path, token, body).await.unwrap();
         (reply.status, reply.body, reply.headers)
     }
 
