@@ -3,29 +3,28 @@
 # Source after lib.sh; call start_postgres, start_ferretdb, start_redis (each exports TEST_*_URL) and
 # stop_services (idempotent; stops exactly what was started, in reverse order of need).
 #
-# What was started is recorded in $MCPR_SERVICES_FILE (one directory a line; its pid file or PostgreSQL data
-# dir inside), not only in this shell's memory: scripts/test starts services inside a stage's subshell and
-# stops them both when the stage ends and, should the stage be killed, from its own EXIT trap.
+# What was started is recorded in $MCPR_SERVICES_FILE, not only in this shell's memory: a line `dir PATH` for
+# each service's directory (its pid file or PostgreSQL data dir inside) and `pid N` for each process.
+# scripts/test starts services inside a stage's subshell and stops them both when the stage ends and, should
+# the stage be killed, from its own EXIT trap; afterwards `services_left` checks the same record.
 # A service URL already in the environment (TEST_POSTGRES_URL, TEST_MONGODB_URL, TEST_REDIS_URL: e.g. the
 # GitHub workflow's service containers) is used as it is and nothing is started for it.
 
 MCPR_SERVICES_FILE="${MCPR_SERVICES_FILE:-$(mktemp "${TMPDIR:-/tmp}/mcp-registry-services.XXXXXX")}"
 export MCPR_SERVICES_FILE
-# Every directory and PID ever registered also goes to $MCPR_SERVICES_FILE.all and .pids, so a run can check
-# afterwards that all of them are gone (scripts/test, scripts/tests/services-cleanup).
-_register_service() { echo "$1" >>"$MCPR_SERVICES_FILE"; echo "$1" >>"$MCPR_SERVICES_FILE.all"; }
-_register_pid() { echo "$1" >>"$MCPR_SERVICES_FILE.pids"; }
+_register_service() { echo "dir $1" >>"$MCPR_SERVICES_FILE"; }
+_register_pid() { echo "pid $1" >>"$MCPR_SERVICES_FILE"; }
 
-# services_left — print what of the registered services still exists (directories, live PIDs); fails if any.
+# services_left — print what of the recorded services still exists (directories, live PIDs); fails if any.
 services_left() {
-  local left=() d p
-  if [ -f "$MCPR_SERVICES_FILE.all" ]; then
-    while read -r d; do [ -e "$d" ] && left+=("directory $d"); done <"$MCPR_SERVICES_FILE.all"
-  fi
-  if [ -f "$MCPR_SERVICES_FILE.pids" ]; then
-    while read -r p; do _pid_alive "$p" && left+=("process $p ($(ps -o args= -p "$p" | cut -c1-80))"); done \
-      <"$MCPR_SERVICES_FILE.pids"
-  fi
+  local left=() kind v
+  [ -f "$MCPR_SERVICES_FILE" ] || return 0
+  while read -r kind v; do
+    case "$kind" in
+      dir) [ -e "$v" ] && left+=("directory $v") ;;
+      pid) _pid_alive "$v" && left+=("process $v ($(ps -o args= -p "$v" | cut -c1-80))") ;;
+    esac
+  done <"$MCPR_SERVICES_FILE"
   [ ${#left[@]} -eq 0 ] && return 0
   printf '%s\n' "${left[@]}"
   return 1
@@ -122,13 +121,13 @@ _wait_port() {
 # _pid_alive PID — the process exists and is not a zombie.
 _pid_alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != Z ]; }
 
-# stop_services — stop every service recorded in $MCPR_SERVICES_FILE (newest first: FerretDB before the
+# stop_services — stop every recorded service that still exists (newest first: FerretDB before the
 # PostgreSQL it stores in), wait until each has exited, delete its directory. Idempotent.
 stop_services() {
   [ -s "${MCPR_SERVICES_FILE:-}" ] || return 0
-  local dir pid i
-  while read -r dir; do
-    [ -d "$dir" ] || continue
+  local kind dir pid i
+  while read -r kind dir; do
+    [ "$kind" = dir ] && [ -d "$dir" ] || continue
     if [ -f "$dir/pid" ]; then
       pid=$(cat "$dir/pid")
       kill "$pid" 2>/dev/null || true
@@ -141,7 +140,6 @@ stop_services() {
     fi
     rm -rf "$dir"
   done < <(tac "$MCPR_SERVICES_FILE")
-  : >"$MCPR_SERVICES_FILE"
 }
 
 # ensure_ferretdb — FerretDB built once from tools/ferretdb at the pinned FERRETDB_VERSION; prints its path.
