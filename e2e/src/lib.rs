@@ -28,15 +28,24 @@ pub mod registry;
 pub mod rollout;
 pub mod wait;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Repository root (the e2e crate lives in `<root>/e2e`).
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."))
+    // Not `env!("CARGO_MANIFEST_DIR")` alone: the build cache is shared between checkouts, and cargo
+    // reuses a test binary built in another checkout whose sources have the same content, so the
+    // compile-time path may name a clone that is gone. Tests run from inside the repository (cargo sets
+    // the working directory to the package; e2e/run changes to the root), so look upwards first.
+    let marker = |d: &Path| d.join("charts/mcp-registry/Chart.yaml").is_file();
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| cwd.ancestors().find(|d| marker(d)).map(Path::to_path_buf))
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+        })
 }
 
 /// reqwest is built without a default TLS provider (the workspace picks ring explicitly); kube brings ring

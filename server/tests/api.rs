@@ -361,7 +361,14 @@ async fn status_endpoints(#[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k
         Some(PUBLISHER_TOKEN),
     )
     .await;
-    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(
+        (st, v["detail"].as_str()),
+        (
+            StatusCode::BAD_REQUEST,
+            Some("status_message cannot be provided when setting status to active")
+        ),
+        "{v}"
+    );
     let (st, v, _) = patch(
         json!({"status": "deprecated", "statusMessage": "x".repeat(501)}),
         Some(PUBLISHER_TOKEN),
@@ -382,8 +389,24 @@ async fn status_endpoints(#[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k
             vec!["body.status".to_string()]
         )
     );
-    let (st, _, _) = patch(json!({"status": "active"}), Some(PUBLISHER_TOKEN)).await;
-    assert_eq!(st, StatusCode::BAD_REQUEST, "no change");
+    let (st, v, _) = patch(json!({"status": "active"}), Some(PUBLISHER_TOKEN)).await;
+    assert_eq!(
+        (st, v["detail"].as_str()),
+        (
+            StatusCode::BAD_REQUEST,
+            Some("No changes to apply: status and message are already set to the provided values")
+        ),
+        "no change: {v}"
+    );
+    let (st, v, _) = patch(json!({}), Some(PUBLISHER_TOKEN)).await;
+    assert_eq!(
+        (st, v["errors"][0]["message"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("expected required property status to be present")
+        ),
+        "{v}"
+    );
     let (st, _, _) = patch(json!({"status": "deleted"}), None).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "missing header");
     let (st, _, _) = patch(json!({"status": "deleted"}), Some("nope")).await;

@@ -24,10 +24,19 @@ pub const NAMESPACE: &str = "mcp-registry";
 pub const UMBRELLA: &str = "mcp-registry-stack";
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("chart-tests lives in the repository")
-        .to_path_buf()
+    // Not `env!("CARGO_MANIFEST_DIR")` alone: the build cache is shared between checkouts, and cargo
+    // reuses a test binary built in another checkout whose sources have the same content, so the
+    // compile-time path may name a clone that is gone. Tests run from inside the repository (cargo sets
+    // the working directory to the package; e2e/run changes to the root), so look upwards first.
+    let marker = |d: &Path| d.join("charts/mcp-registry/Chart.yaml").is_file();
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| cwd.ancestors().find(|d| marker(d)).map(Path::to_path_buf))
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+        })
 }
 
 /// KUBERNETES_VERSION of scripts/versions.env, without the `v`.

@@ -101,6 +101,9 @@ impl Problem {
     pub fn from_store(e: StoreError, context: &str) -> Self {
         match e {
             StoreError::NotFound(m) => Problem::not_found(m),
+            StoreError::Rejected(why) if why.is_status_rule() => {
+                Problem::bad_request(why.to_string())
+            }
             StoreError::Rejected(why) => Problem::bad_request(context).with_cause(why.to_string()),
             StoreError::Fatal(cause) => {
                 tracing::error!(error = %cause, "{context}: storage error");

@@ -5,7 +5,7 @@ use super::AppState;
 use super::path::{ServerName, ServerVersion};
 use super::problem::{ApiResult, ErrorDetail, Problem};
 use crate::auth::Principal;
-use crate::model::{MAX_STATUS_MESSAGE_CHARS, ServerRecord, Status};
+use crate::model::{ServerRecord, Status};
 use crate::store::{NewVersion, Rejection, StatusChange, StoreError, plan};
 use crate::validation::{self, Stored};
 use axum::Json;
@@ -157,7 +157,8 @@ pub async fn edit(
     Ok(record_response(&rec))
 }
 
-/// Checks shared by the status endpoints; returns the principal and the requested change.
+/// Checks shared by the status endpoints: the body's shape (422, with the missing header), the token
+/// (401) and the permission (403). The transition rules (400) are the store's, in [`plan::plan_status`].
 fn status_request(
     s: &AppState,
     name: &str,
@@ -167,55 +168,11 @@ fn status_request(
     let header = auth_header(headers);
     let json = parse_body(body)?;
     let mut errors: Vec<ErrorDetail> = header.as_ref().err().cloned().into_iter().collect();
-    let status = match json.get("status") {
-        None => {
-            errors.push(Problem::field(
-                "body.status",
-                "expected required property status to be present",
-                None,
-            ));
-            None
-        }
-        Some(Value::String(v)) => match v.parse::<Status>() {
-            Ok(st) => Some(st),
-            Err(_) => {
-                errors.push(Problem::field(
-                    "body.status",
-                    "expected value to be one of \"active, deprecated, deleted\"",
-                    Some(json["status"].clone()),
-                ));
-                None
-            }
-        },
-        Some(other) => {
-            errors.push(Problem::field(
-                "body.status",
-                "expected string",
-                Some(other.clone()),
-            ));
-            None
-        }
-    };
-    let message = match json.get("statusMessage") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(m)) if m.chars().count() > MAX_STATUS_MESSAGE_CHARS => {
-            errors.push(Problem::field(
-                "body.statusMessage",
-                format!("expected length <= {MAX_STATUS_MESSAGE_CHARS}"),
-                Some(json["statusMessage"].clone()),
-            ));
-            None
-        }
-        Some(Value::String(m)) => Some(m.clone()),
-        Some(other) => {
-            errors.push(Problem::field(
-                "body.statusMessage",
-                "expected string",
-                Some(other.clone()),
-            ));
-            None
-        }
-    };
+    errors.extend(
+        validation::check_status_body(&json, "body")
+            .into_iter()
+            .map(ErrorDetail::from),
+    );
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
@@ -226,13 +183,16 @@ fn status_request(
             "You do not have publish or edit permissions for this server",
         ));
     }
-    let status = status.expect("checked above");
-    if status == Status::Active && message.is_some() {
-        return Err(Problem::bad_request(
-            "statusMessage cannot be set when status is active",
-        ));
-    }
-    Ok(StatusChange { status, message })
+    let field = |key| validation::lookup_field(&json, key);
+    Ok(StatusChange {
+        status: field("status")
+            .and_then(Value::as_str)
+            .and_then(|v| v.parse::<Status>().ok())
+            .expect("the body check accepts only a known status"),
+        message: field("statusMessage")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    })
 }
 
 /// `PATCH /servers/{name}/versions/{version}/status`.

@@ -46,12 +46,30 @@ pub enum Rejection {
     /// The server has [`crate::model::MAX_VERSIONS_PER_SERVER`] versions.
     #[error("invalid version: server has reached the maximum of {max} versions")]
     TooManyVersions { max: usize },
-    /// A status change that changes neither status nor message of any version.
-    #[error("No changes to apply")]
+    /// A status change of one version that changes neither its status nor its message.
+    #[error("No changes to apply: status and message are already set to the provided values")]
     NoChanges,
+    /// A status change of all versions that would change none of them (a message sent with `active`
+    /// ends up here too, as officially).
+    #[error("No changes to apply: all versions already have the requested status and message")]
+    NoChangesInAnyVersion,
+    /// A `statusMessage` sent with status `active` (one version).
+    #[error("status_message cannot be provided when setting status to active")]
+    MessageWithActive,
     /// A remote URL that another server name already uses.
     #[error("remote URL {url} is already used by server {other}")]
     RemoteUrlTaken { url: String, other: String },
+}
+
+impl Rejection {
+    /// Status rules are answered with the rule as the 400 detail; the other rejections are the cause
+    /// of the operation's failure ("Failed to publish server" with the reason in `errors`).
+    pub fn is_status_rule(&self) -> bool {
+        matches!(
+            self,
+            Rejection::NoChanges | Rejection::NoChangesInAnyVersion | Rejection::MessageWithActive
+        )
+    }
 }
 
 impl StoreError {

@@ -81,27 +81,49 @@ pub struct StatusPlan {
     pub restored: Vec<String>,
 }
 
-/// Decide a status change of one version (`target = Some`) or all versions (`None`).
+/// Whether a status change is accepted for one version (`validateStatusTransition`): a message sent
+/// with `active` is refused; otherwise status or message (as sent, before `active` clears it) must differ.
+fn transition(current: &VersionMeta, change: &StatusChange) -> Result<(), Rejection> {
+    if change.status == Status::Active && change.message.is_some() {
+        return Err(Rejection::MessageWithActive);
+    }
+    if current.status != change.status || current.status_message != change.message {
+        return Ok(());
+    }
+    Err(Rejection::NoChanges)
+}
+
+/// Decide a status change of one version (`target = Some`) or all versions (`None`). One version: its
+/// transition must be accepted. All versions: at least one transition must be accepted
+/// (`validateBulkStatusTransition`); then every version whose stored status or message differs is
+/// rewritten.
 pub fn plan_status(
     existing: &[VersionMeta],
     target: Option<&str>,
     change: &StatusChange,
     now: DateTime<Utc>,
 ) -> StoreResult<StatusPlan> {
+    let considered: Vec<&VersionMeta> = match target {
+        Some(v) => {
+            let current = existing
+                .iter()
+                .find(|r| r.version == v)
+                .ok_or_else(|| StoreError::NotFound(VERSION_NOT_FOUND.into()))?;
+            transition(current, change)?;
+            vec![current]
+        }
+        None if existing.is_empty() => return Err(StoreError::NotFound(SERVER_NOT_FOUND.into())),
+        None => {
+            if !existing.iter().any(|r| transition(r, change).is_ok()) {
+                return Err(Rejection::NoChangesInAnyVersion.into());
+            }
+            existing.iter().collect()
+        }
+    };
     let message = match change.status {
         // Moving to active clears any stored message.
         Status::Active => None,
         _ => change.message.clone(),
-    };
-    let considered: Vec<&VersionMeta> = match target {
-        Some(v) => vec![
-            existing
-                .iter()
-                .find(|r| r.version == v)
-                .ok_or_else(|| StoreError::NotFound(VERSION_NOT_FOUND.into()))?,
-        ],
-        None if existing.is_empty() => return Err(StoreError::NotFound(SERVER_NOT_FOUND.into())),
-        None => existing.iter().collect(),
     };
     let updates: Vec<StatusUpdate> = considered
         .iter()
@@ -114,9 +136,7 @@ pub fn plan_status(
             updated_at: now,
         })
         .collect();
-    if updates.is_empty() {
-        return Err(Rejection::NoChanges.into());
-    }
+    debug_assert!(!updates.is_empty(), "an accepted transition changes a row");
     let restored = considered
         .iter()
         .filter(|r| r.status == Status::Deleted && change.status == Status::Active)
@@ -281,6 +301,96 @@ mod tests {
         assert_eq!(p.latest.as_deref(), Some("2.0.0"));
     }
 
+    fn change(status: Status, message: Option<&str>) -> StatusChange {
+        StatusChange {
+            status,
+            message: message.map(str::to_owned),
+        }
+    }
+
+    fn rejection(
+        rows: &[VersionMeta],
+        target: Option<&str>,
+        c: &StatusChange,
+    ) -> Option<Rejection> {
+        match plan_status(rows, target, c, at(9)) {
+            Err(StoreError::Rejected(r)) => Some(r),
+            Ok(_) => None,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn any_status_can_move_to_any_other() {
+        for from in [Status::Active, Status::Deprecated, Status::Deleted] {
+            for to in [Status::Active, Status::Deprecated, Status::Deleted] {
+                let rows = [row("1.0.0", 1, from, true)];
+                let got = rejection(&rows, Some("1.0.0"), &change(to, None));
+                assert_eq!(got.is_none(), from != to, "{from:?} -> {to:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn message_with_active_is_refused_even_when_empty() {
+        let mut rows = [row("1.0.0", 1, Status::Deprecated, true)];
+        rows[0].status_message = Some("old".into());
+        for msg in ["back", ""] {
+            let c = change(Status::Active, Some(msg));
+            assert_eq!(
+                rejection(&rows, Some("1.0.0"), &c),
+                Some(Rejection::MessageWithActive)
+            );
+            // All versions: no version accepts it, so officially it is "no changes".
+            assert_eq!(
+                rejection(&rows, None, &c),
+                Some(Rejection::NoChangesInAnyVersion)
+            );
+        }
+        let p = plan_status(&rows, Some("1.0.0"), &change(Status::Active, None), at(2)).unwrap();
+        assert_eq!(p.updates[0].status_message, None);
+    }
+
+    #[test]
+    fn a_message_change_alone_is_a_change() {
+        let with = |m: Option<&str>| {
+            let mut r = row("1.0.0", 1, Status::Deprecated, true);
+            r.status_message = m.map(str::to_owned);
+            [r]
+        };
+        let dep = |m| change(Status::Deprecated, m);
+        assert_eq!(
+            rejection(&with(Some("a")), Some("1.0.0"), &dep(Some("a"))),
+            Some(Rejection::NoChanges)
+        );
+        for (stored, sent) in [
+            (Some("a"), Some("b")),
+            (None, Some("b")),
+            (Some("a"), None),
+            (Some(""), None),
+        ] {
+            assert_eq!(rejection(&with(stored), Some("1.0.0"), &dep(sent)), None);
+        }
+    }
+
+    #[test]
+    fn all_versions_rewrite_only_the_versions_that_differ() {
+        let mut rows = [
+            row("1.0.0", 1, Status::Deprecated, false),
+            row("2.0.0", 2, Status::Active, true),
+        ];
+        rows[0].status_message = Some("use 2".into());
+        let p = plan_status(
+            &rows,
+            None,
+            &change(Status::Deprecated, Some("use 2")),
+            at(3),
+        )
+        .unwrap();
+        let versions: Vec<_> = p.updates.iter().map(|u| u.version.as_str()).collect();
+        assert_eq!(versions, ["2.0.0"]);
+    }
+
     #[test]
     fn no_change_is_rejected_and_missing_version_is_not_found() {
         let rows = [row("1.0.0", 1, Status::Active, true)];
@@ -288,14 +398,16 @@ mod tests {
             status: Status::Active,
             message: None,
         };
-        for version in [Some("1.0.0"), None] {
-            let e = plan_status(&rows, version, &act, at(2)).unwrap_err();
-            assert!(
-                matches!(e, StoreError::Rejected(Rejection::NoChanges)),
-                "{e}"
-            );
-            assert_eq!(e.to_string(), "No changes to apply");
-        }
+        let e = plan_status(&rows, Some("1.0.0"), &act, at(2)).unwrap_err();
+        assert!(
+            matches!(e, StoreError::Rejected(Rejection::NoChanges)),
+            "{e}"
+        );
+        let e = plan_status(&rows, None, &act, at(2)).unwrap_err();
+        assert!(
+            matches!(e, StoreError::Rejected(Rejection::NoChangesInAnyVersion)),
+            "{e}"
+        );
         assert!(matches!(
             plan_status(&rows, Some("9"), &act, at(2)),
             Err(StoreError::NotFound(_))

@@ -17,7 +17,6 @@ mod normalize;
 mod packages;
 mod schema;
 mod semantic;
-mod status;
 mod structure;
 mod version_string;
 
@@ -27,7 +26,6 @@ use serde_json::Value;
 pub use model::{PUBLISHER_PROVIDED_KEY, STATUSES};
 pub use schema::SERVER_SCHEMA_2025_12_11;
 pub use semantic::{CURRENT_SCHEMA_URL, CURRENT_SCHEMA_VERSION, SCHEMA_VERSIONS};
-pub use status::{check_bulk_status_transition, check_status_transition, stored_status_message};
 pub use version_string::check_version_string;
 
 /// One problem, shaped like huma's `ErrorDetail` (`{message, location?, value?}`).
@@ -69,6 +67,12 @@ pub fn check_status_body(body: &Value, prefix: &str) -> Vec<FieldError> {
     let mut errs = Vec::new();
     structure::validate(&model::STATUS_BODY, prefix, body, &mut errs);
     errs
+}
+
+/// A body field found the way the checks above find it (exact key first, then case-insensitively, as
+/// Go decodes JSON), so a handler reads exactly the value that was validated.
+pub fn lookup_field<'a>(body: &'a Value, key: &str) -> Option<&'a Value> {
+    body.as_object().and_then(|o| model::lookup(o, key))
 }
 
 /// Layer 2 — the official semantic validators plus the `$schema` version gate

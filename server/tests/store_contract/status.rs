@@ -71,7 +71,7 @@ contract_test! {
             .await
             .unwrap_err();
         assert!(
-            matches!(&e, StoreError::Rejected(Rejection::NoChanges)),
+            matches!(&e, StoreError::Rejected(Rejection::NoChangesInAnyVersion)),
             "{e}"
         );
         assert!(matches!(
@@ -184,5 +184,28 @@ contract_test! {
             rows.iter()
                 .all(|r| r.status == Status::Deleted && r.status_message.as_deref() == Some("retired"))
         );
+    }
+}
+
+contract_test! {
+    async fn a_message_with_active_is_refused_and_nothing_changes(k) {
+        let s = store(k).await;
+        publish(&s, "com.example/a", "1.0.0").await;
+        let dep = s
+            .set_status("com.example/a", Some("1.0.0"), &change(Status::Deprecated, Some("old")))
+            .await
+            .unwrap()
+            .remove(0);
+        let back = change(Status::Active, Some("back"));
+        let e = s.set_status("com.example/a", Some("1.0.0"), &back).await.unwrap_err();
+        assert!(matches!(&e, StoreError::Rejected(Rejection::MessageWithActive)), "{e}");
+        let e = s.set_status("com.example/a", None, &back).await.unwrap_err();
+        assert!(matches!(&e, StoreError::Rejected(Rejection::NoChangesInAnyVersion)), "{e}");
+        let now = s
+            .get("com.example/a", &VersionRef::Exact("1.0.0".into()), true)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((now.status, now.status_message, now.updated_at), (dep.status, dep.status_message, dep.updated_at));
     }
 }
