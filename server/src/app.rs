@@ -2,10 +2,9 @@
 //! same state against a temporary store.
 
 use crate::api::AppState;
-use crate::auth::TokenSet;
 use crate::cache::CacheBackend;
 use crate::cache::local::{LocalCache, RedisCache};
-use crate::config::{Backend, Config, PostgresConfig, read_secret_file};
+use crate::config::{Settings, StoreTarget};
 use crate::metrics::Metrics;
 use crate::ratelimit::{Limiter, RedisLimiter, TokenBucketLimiter};
 use crate::redis_handle::RedisHandle;
@@ -14,88 +13,28 @@ use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{DynStore, StoreError, layers};
 use anyhow::Context;
-use sqlx::postgres::PgConnectOptions;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-/// A URL given inline or, preferably, in a secret file (which wins when both are set).
-fn url_from(inline: &str, file_key: &str, file: &str) -> anyhow::Result<Option<String>> {
-    if !file.is_empty() {
-        return Ok(Some(read_secret_file(file_key, file)?));
-    }
-    Ok((!inline.is_empty()).then(|| inline.to_owned()))
-}
-
-/// libpq-style options: URL (inline or file), then the password file; what the URL leaves out comes from
-/// `PGHOST`/`PGUSER`/… and the password, failing all else, from `PGPASSWORD`, `PGPASSFILE` or `~/.pgpass`.
-pub fn postgres_options(
-    pg: &PostgresConfig,
-) -> anyhow::Result<(PgConnectOptions, Option<PgConnectOptions>)> {
-    let parse =
-        |url: Option<String>, pw_key: &str, pw_file: &str| -> anyhow::Result<PgConnectOptions> {
-            let mut o = match url {
-                Some(u) => PgConnectOptions::from_str(&u).map_err(|e| {
-                    anyhow::anyhow!(
-                        "invalid PostgreSQL URL ({}): {e}",
-                        crate::config::redact_url(&u)
-                    )
-                })?,
-                None => PgConnectOptions::new(),
-            };
-            if !pw_file.is_empty() {
-                o = o.password(&read_secret_file(pw_key, pw_file)?);
-            }
-            Ok(o.application_name("mcp-registry"))
-        };
-    let app_url = url_from(&pg.url, "storage.postgres.url_file", &pg.url_file)?;
-    let app = parse(
-        app_url.clone(),
-        "storage.postgres.password_file",
-        &pg.password_file,
-    )?;
-    let mig_url = url_from(
-        &pg.migration_url,
-        "storage.postgres.migration_url_file",
-        &pg.migration_url_file,
-    )?;
-    let migration = if mig_url.is_some() || !pg.migration_password_file.is_empty() {
-        Some(parse(
-            mig_url.or(app_url),
-            "storage.postgres.migration_password_file",
-            &pg.migration_password_file,
-        )?)
-    } else {
-        None
-    };
-    Ok((app, migration))
-}
-
 /// Open the configured store (no migration).
-pub async fn open_store(config: &Config) -> anyhow::Result<DynStore> {
-    let s = &config.storage;
-    Ok(match s.backend {
-        Backend::Sqlite => Arc::new(SqliteStore::open(&s.sqlite.path).await?),
-        Backend::Postgres => {
-            let (app, migration) = postgres_options(&s.postgres)?;
-            Arc::new(PostgresStore::connect_lazy(
-                app,
-                migration,
-                s.postgres.max_connections,
-            ))
-        }
-        Backend::Mongodb => {
-            let m = &s.mongodb;
-            let uri =
-                url_from(&m.uri, "storage.mongodb.uri_file", &m.uri_file)?.ok_or_else(|| {
-                    anyhow::anyhow!("storage.mongodb.uri or storage.mongodb.uri_file is required")
-                })?;
-            let password = (!m.password_file.is_empty())
-                .then(|| read_secret_file("storage.mongodb.password_file", &m.password_file))
-                .transpose()?;
-            Arc::new(MongoStore::connect(&uri, password, &m.database).await?)
-        }
+pub async fn open_store(target: &StoreTarget) -> anyhow::Result<DynStore> {
+    Ok(match target {
+        StoreTarget::Sqlite { path } => Arc::new(SqliteStore::open(path).await?),
+        StoreTarget::Postgres {
+            app,
+            migration,
+            max_connections,
+        } => Arc::new(PostgresStore::connect_lazy(
+            (**app).clone(),
+            migration.as_deref().cloned(),
+            *max_connections,
+        )),
+        StoreTarget::Mongo {
+            uri,
+            password,
+            database,
+        } => Arc::new(MongoStore::connect(uri, password.clone(), database).await?),
     })
 }
 
@@ -118,18 +57,23 @@ pub async fn migrate_with_retry(store: &DynStore, deadline: Duration) -> anyhow:
 
 /// Everything the HTTP layer needs, from a loaded configuration: opens (and, when configured,
 /// migrates) the store, then [`state_for`].
-pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
-    let store = open_store(&config).await?;
-    if config.storage.migrate_on_start {
+pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
+    let store = open_store(&settings.store).await?;
+    if settings.config.storage.migrate_on_start {
         let applied = migrate_with_retry(&store, Duration::from_secs(60)).await?;
         tracing::info!(backend = store.backend(), applied = ?applied, "schema is current");
     }
-    state_for(config, store)
+    state_for(settings, store)
 }
 
 /// The state around an already opened store (tests use it to inject a store of their own).
-pub fn state_for(config: Config, store: DynStore) -> anyhow::Result<AppState> {
-    let tokens = TokenSet::from_config(&config.auth)?;
+pub fn state_for(settings: Settings, store: DynStore) -> anyhow::Result<AppState> {
+    let Settings {
+        config,
+        redis,
+        tokens,
+        ..
+    } = settings;
     if config.auth.dev_mode {
         tracing::warn!(
             "auth.dev_mode is on: ANY bearer token is accepted as admin. Never use this outside local development."
@@ -139,14 +83,9 @@ pub fn state_for(config: Config, store: DynStore) -> anyhow::Result<AppState> {
     }
     let metrics = Metrics::new(store.backend());
     let c = &config.cache;
-    let redis = if c.redis_url.is_empty() {
-        None
-    } else {
-        let password = (!c.redis_password_file.is_empty())
-            .then(|| read_secret_file("cache.redis_password_file", &c.redis_password_file))
-            .transpose()?;
-        Some(RedisHandle::new(&c.redis_url, password)?)
-    };
+    let redis = redis
+        .map(|r| RedisHandle::new(&r.url, r.password))
+        .transpose()?;
     let cache: Option<Arc<dyn CacheBackend>> = if c.ttl.is_zero() {
         None
     } else {

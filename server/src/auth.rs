@@ -1,7 +1,6 @@
-//! Bearer-token authorization for writes. Tokens are configured by their SHA-256 (or read from a file and
-//! hashed at start), each with the namespaces it may publish to; reads are anonymous.
+//! Bearer-token authorization for writes. Tokens are known by their SHA-256 (`Config::resolve` hashes the
+//! configured ones), each with the namespaces it may publish to; reads are anonymous.
 
-use crate::config::{AuthConfig, TokenConfig, read_secret_file};
 use crate::validation::pattern_allows;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -56,72 +55,29 @@ pub fn sha256_hex(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-fn entry_hash(t: &TokenConfig, origin: &str) -> anyhow::Result<[u8; 32]> {
-    let label = format!("{origin} token '{}'", t.name);
-    if t.name.is_empty() {
-        anyhow::bail!("{origin}: every token needs a name");
-    }
-    let hex_hash = match (t.sha256.is_empty(), t.token_file.is_empty()) {
-        (false, true) => t.sha256.to_ascii_lowercase(),
-        // Trimmed like the bearer value it is compared with.
-        (true, false) => {
-            sha256_hex(read_secret_file(&format!("{label} token_file"), &t.token_file)?.trim())
-        }
-        _ => anyhow::bail!("{label}: set exactly one of sha256 or token_file"),
-    };
-    let bytes = hex::decode(&hex_hash)
-        .map_err(|_| anyhow::anyhow!("{label}: sha256 must be 64 hex characters"))?;
-    bytes
-        .try_into()
-        .map_err(|_| anyhow::anyhow!("{label}: sha256 must be 64 hex characters"))
+/// One configured token, resolved: its SHA-256 and what it may do (built by `Config::resolve`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub name: String,
+    pub sha256: [u8; 32],
+    pub namespaces: Vec<String>,
+    pub admin: bool,
 }
 
 impl TokenSet {
-    pub fn from_config(c: &AuthConfig) -> anyhow::Result<TokenSet> {
-        let mut entries: Vec<(TokenConfig, String)> = c
-            .tokens
-            .iter()
-            .cloned()
-            .map(|t| (t, "auth.tokens:".to_owned()))
+    pub fn new(grants: Vec<Grant>, dev_mode: bool) -> TokenSet {
+        let by_hash = grants
+            .into_iter()
+            .map(|g| {
+                let p = Principal {
+                    name: g.name,
+                    namespaces: g.namespaces,
+                    admin: g.admin,
+                };
+                (g.sha256, p)
+            })
             .collect();
-        if !c.tokens_file.is_empty() {
-            let text = read_secret_file("auth.tokens_file", &c.tokens_file)?;
-            let more: Vec<TokenConfig> = serde_norway::from_str(&text).map_err(|e| {
-                anyhow::anyhow!(
-                    "auth.tokens_file {}: expected a YAML list of tokens: {e}",
-                    c.tokens_file
-                )
-            })?;
-            entries.extend(
-                more.into_iter()
-                    .map(|t| (t, format!("auth.tokens_file {}:", c.tokens_file))),
-            );
-        }
-        let mut by_hash = HashMap::new();
-        for (t, origin) in entries {
-            let hash = entry_hash(&t, &origin)?;
-            if t.namespaces.is_empty() && !t.admin {
-                anyhow::bail!(
-                    "{origin} token '{}' grants nothing: give it namespaces or admin: true",
-                    t.name
-                );
-            }
-            let p = Principal {
-                name: t.name.clone(),
-                namespaces: t.namespaces.clone(),
-                admin: t.admin,
-            };
-            if by_hash.insert(hash, p).is_some() {
-                anyhow::bail!(
-                    "{origin} token '{}' has the same secret as another token",
-                    t.name
-                );
-            }
-        }
-        Ok(TokenSet {
-            by_hash,
-            dev_mode: c.dev_mode,
-        })
+        TokenSet { by_hash, dev_mode }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -154,77 +110,43 @@ impl TokenSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
 
-    fn cfg(tokens: Vec<TokenConfig>) -> AuthConfig {
-        AuthConfig {
-            tokens,
-            ..Default::default()
+    fn grant(token: &str, namespaces: &[&str], admin: bool) -> Grant {
+        Grant {
+            name: "t".into(),
+            sha256: Sha256::digest(token.as_bytes()).into(),
+            namespaces: namespaces.iter().map(|n| n.to_string()).collect(),
+            admin,
         }
     }
 
     #[test]
     fn hashed_token_grants_its_namespaces_only() {
-        let set = TokenSet::from_config(&cfg(vec![TokenConfig {
-            name: "ci".into(),
-            sha256: sha256_hex("s3cret"),
-            namespaces: vec!["com.example/*".into()],
-            ..Default::default()
-        }]))
-        .unwrap();
+        let set = TokenSet::new(vec![grant("s3cret", &["com.example/*"], false)], false);
         let p = set.authorize("Bearer s3cret").unwrap();
         assert!(p.can_publish("com.example/server"));
         assert!(!p.can_publish("com.other/server"));
         assert!(!p.can_edit());
+        assert_eq!(set.authorize("bearer s3cret").unwrap(), p);
         assert_eq!(set.authorize("Bearer nope"), Err(AuthError::UnknownToken));
         assert_eq!(set.authorize("Basic abc"), Err(AuthError::Malformed));
         assert_eq!(set.authorize("Bearer "), Err(AuthError::Malformed));
     }
 
     #[test]
-    fn token_file_is_hashed_at_start() {
-        let mut f = tempfile::NamedTempFile::new().unwrap();
-        writeln!(f, "from-file").unwrap();
-        let set = TokenSet::from_config(&cfg(vec![TokenConfig {
-            name: "admin".into(),
-            token_file: f.path().to_str().unwrap().into(),
-            admin: true,
-            ..Default::default()
-        }]))
-        .unwrap();
-        let p = set.authorize("Bearer from-file").unwrap();
+    fn admin_may_do_everything() {
+        let set = TokenSet::new(vec![grant("root", &[], true)], false);
+        let p = set.authorize("Bearer root").unwrap();
         assert!(p.admin && p.can_edit() && p.can_publish("any.thing/x"));
-    }
-
-    #[test]
-    fn bad_entries_are_precise_errors() {
-        let e = TokenSet::from_config(&cfg(vec![TokenConfig {
-            name: "x".into(),
-            sha256: "zz".into(),
-            namespaces: vec!["a/*".into()],
-            ..Default::default()
-        }]))
-        .unwrap_err()
-        .to_string();
-        assert!(e.contains("64 hex"), "{e}");
-        let e = TokenSet::from_config(&cfg(vec![TokenConfig {
-            name: "x".into(),
-            sha256: sha256_hex("a"),
-            ..Default::default()
-        }]))
-        .unwrap_err()
-        .to_string();
-        assert!(e.contains("grants nothing"), "{e}");
+        assert_eq!(p.patterns(), "* (admin)");
     }
 
     #[test]
     fn dev_mode_accepts_any_token_as_admin() {
-        let set = TokenSet::from_config(&AuthConfig {
-            dev_mode: true,
-            ..Default::default()
-        })
-        .unwrap();
+        let set = TokenSet::new(vec![], true);
+        assert!(!set.is_empty());
         assert!(set.authorize("Bearer whatever").unwrap().admin);
         assert_eq!(set.authorize("Token x"), Err(AuthError::Malformed));
+        assert!(TokenSet::new(vec![], false).is_empty());
     }
 }

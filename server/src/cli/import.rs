@@ -74,7 +74,7 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
             args.source
         )
     })?;
-    let store = app::open_store(&config).await?;
+    let store = app::open_store(&config.resolve()?.store).await?;
     app::migrate_with_retry(&store, std::time::Duration::from_secs(60)).await?;
 
     let bar = ProgressBar::new(entries.len() as u64);

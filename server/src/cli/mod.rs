@@ -154,7 +154,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             // Migrate (when configured) before listening, so nothing accepts connections it cannot answer.
             let listen = config.server.listen.clone();
-            let state = app::build_state(config).await?;
+            let state = app::build_state(config.resolve()?).await?;
             let listener = serve::bind(&listen).await?;
             serve::run(state, listener, serve::termination_signal()).await?;
             Ok(ExitCode::SUCCESS)
@@ -162,7 +162,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate { action, config } => {
             let config = load(&config, &Overrides::default())?;
             init_logging(LogFormat::Text, "warn");
-            let store = app::open_store(&config).await?;
+            let store = app::open_store(&config.resolve()?.store).await?;
             match action {
                 MigrateAction::Up => {
                     let applied =
@@ -199,10 +199,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config { action, config } => {
             let config = load(&config, &Overrides::default())?;
             match action {
-                ConfigAction::Check => println!(
-                    "configuration is valid (storage: {:?})",
-                    config.storage.backend
-                ),
+                ConfigAction::Check => {
+                    let backend = config.storage.backend;
+                    // Reads every secret file too: a check that passes means `serve` can start.
+                    config.resolve()?;
+                    println!("configuration is valid (storage: {backend:?})");
+                }
                 ConfigAction::Print => print!("{}", config.redacted_yaml()),
             }
             Ok(ExitCode::SUCCESS)

@@ -3,8 +3,10 @@
 //! fall back to a default). Secrets come from files (`*_file`), never only inline.
 
 mod env;
+mod resolve;
 mod secrets;
 
+pub use resolve::{RedisTarget, Settings, StoreTarget};
 pub use secrets::read_secret_file;
 
 use serde::{Deserialize, Serialize};
@@ -318,8 +320,8 @@ impl Config {
         Ok(config)
     }
 
-    /// Checks that need more than types: addresses parse, the chosen backend is configured, secret files
-    /// are readable, token entries are complete.
+    /// Checks that need more than types and no file: addresses parse, the chosen backend is configured.
+    /// Secret files and token entries are checked when they are read, once, by [`Config::resolve`].
     pub fn validate(&self) -> anyhow::Result<()> {
         use anyhow::bail;
         if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
@@ -347,22 +349,6 @@ impl Config {
                         "storage.backend is postgres but neither storage.postgres.url, storage.postgres.url_file nor PGHOST is set"
                     );
                 }
-                for (key, f) in [
-                    ("storage.postgres.url_file", &pg.url_file),
-                    ("storage.postgres.password_file", &pg.password_file),
-                    (
-                        "storage.postgres.migration_url_file",
-                        &pg.migration_url_file,
-                    ),
-                    (
-                        "storage.postgres.migration_password_file",
-                        &pg.migration_password_file,
-                    ),
-                ] {
-                    if !f.is_empty() {
-                        read_secret_file(key, f)?;
-                    }
-                }
                 if pg.max_connections == 0 {
                     bail!("storage.postgres.max_connections must be at least 1");
                 }
@@ -374,14 +360,6 @@ impl Config {
                         "storage.backend is mongodb but neither storage.mongodb.uri nor storage.mongodb.uri_file is set"
                     );
                 }
-                for (key, f) in [
-                    ("storage.mongodb.uri_file", &m.uri_file),
-                    ("storage.mongodb.password_file", &m.password_file),
-                ] {
-                    if !f.is_empty() {
-                        read_secret_file(key, f)?;
-                    }
-                }
             }
         }
         if !self.cache.redis_url.is_empty() {
@@ -391,9 +369,6 @@ impl Config {
                 .as_str()
                 .into_connection_info()
                 .map_err(|e| anyhow::anyhow!("cache.redis_url: {e}"))?;
-        }
-        if !self.cache.redis_password_file.is_empty() {
-            read_secret_file("cache.redis_password_file", &self.cache.redis_password_file)?;
         }
         if self.rate_limit.enabled
             && (self.rate_limit.per_ip_per_minute == 0 || self.rate_limit.burst == 0)
@@ -413,7 +388,6 @@ impl Config {
                 self.log.level
             );
         }
-        crate::auth::TokenSet::from_config(&self.auth)?;
         Ok(())
     }
 

@@ -142,9 +142,9 @@ fn postgres_backend_needs_a_url_and_readable_secret_files() {
     let f = file(
         "storage:\n  backend: postgres\n  postgres:\n    url: postgres://a@b/c\n    password_file: /nonexistent/pw\n",
     );
-    let err = Config::load_from(Some(f.path()), &[], &Overrides::default())
-        .unwrap_err()
-        .to_string();
+    // Loading does not read secret files; resolving reads each once and names the key.
+    let config = Config::load_from(Some(f.path()), &[], &Overrides::default()).unwrap();
+    let err = resolve_err(config);
     assert!(
         err.contains("storage.postgres.password_file") && err.contains("/nonexistent/pw"),
         "{err}"
@@ -200,4 +200,117 @@ fn a_log_level_typo_is_refused() {
             .to_string()
             .contains("cache.redis_url")
     );
+}
+
+fn resolve_err(c: Config) -> String {
+    match c.resolve() {
+        Ok(_) => panic!("resolve succeeded"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn with_tokens(tokens: Vec<TokenConfig>) -> Config {
+    let mut c = Config::default();
+    c.auth.tokens = tokens;
+    c
+}
+
+#[test]
+fn secret_files_are_read_at_resolve_with_the_key_in_errors() {
+    let pw = file("s3cret\n");
+    let mut c = Config::default();
+    c.storage.backend = Backend::Mongodb;
+    c.storage.mongodb.uri = "mongodb://u@db/x".into();
+    c.storage.mongodb.password_file = pw.path().to_str().unwrap().into();
+    c.cache.redis_url = "redis://cache:6379".into();
+    c.cache.redis_password_file = pw.path().to_str().unwrap().into();
+    let s = c.clone().resolve().unwrap();
+    match &s.store {
+        StoreTarget::Mongo { password, .. } => assert_eq!(password.as_deref(), Some("s3cret")),
+        _ => panic!("not mongo"),
+    }
+    assert_eq!(s.redis.unwrap().password.as_deref(), Some("s3cret"));
+    let empty = file("");
+    c.cache.redis_password_file = empty.path().to_str().unwrap().into();
+    let err = resolve_err(c);
+    assert!(
+        err.contains("cache.redis_password_file") && err.contains("is empty"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_url_file_wins_over_the_inline_url() {
+    let url = file("postgres://from-file@db/reg\n");
+    let mut c = Config::default();
+    c.storage.backend = Backend::Postgres;
+    c.storage.postgres.url = "postgres://inline@db/reg".into();
+    c.storage.postgres.url_file = url.path().to_str().unwrap().into();
+    match c.resolve().unwrap().store {
+        StoreTarget::Postgres { app, migration, .. } => {
+            assert_eq!(app.get_username(), "from-file");
+            assert!(migration.is_none());
+        }
+        _ => panic!("not postgres"),
+    }
+}
+
+#[test]
+fn token_file_is_hashed_at_resolve() {
+    let t = file("from-file\n");
+    let s = with_tokens(vec![TokenConfig {
+        name: "admin".into(),
+        token_file: t.path().to_str().unwrap().into(),
+        admin: true,
+        ..Default::default()
+    }])
+    .resolve()
+    .unwrap();
+    assert!(s.tokens.authorize("Bearer from-file").unwrap().admin);
+}
+
+#[test]
+fn tokens_file_adds_entries_and_names_itself_in_errors() {
+    let list = file(&format!(
+        "- name: ci\n  sha256: {}\n  namespaces: [com.example/*]\n",
+        crate::auth::sha256_hex("ci-token")
+    ));
+    let mut c = Config::default();
+    c.auth.tokens_file = list.path().to_str().unwrap().into();
+    let s = c.clone().resolve().unwrap();
+    assert!(
+        s.tokens
+            .authorize("Bearer ci-token")
+            .unwrap()
+            .can_publish("com.example/x")
+    );
+    let bad = file("name: not-a-list\n");
+    c.auth.tokens_file = bad.path().to_str().unwrap().into();
+    let err = resolve_err(c);
+    assert!(
+        err.contains("auth.tokens_file") && err.contains("YAML list"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_token_entries_are_precise_errors() {
+    let entry = |sha256: &str, namespaces: &[&str]| TokenConfig {
+        name: "x".into(),
+        sha256: sha256.into(),
+        namespaces: namespaces.iter().map(|n| n.to_string()).collect(),
+        ..Default::default()
+    };
+    let err = resolve_err(with_tokens(vec![entry("zz", &["a/*"])]));
+    assert!(err.contains("64 hex"), "{err}");
+    let err = resolve_err(with_tokens(vec![entry(&crate::auth::sha256_hex("a"), &[])]));
+    assert!(err.contains("grants nothing"), "{err}");
+    let same = crate::auth::sha256_hex("a");
+    let err = resolve_err(with_tokens(vec![
+        entry(&same, &["a/*"]),
+        entry(&same, &["b/*"]),
+    ]));
+    assert!(err.contains("same secret"), "{err}");
+    let err = resolve_err(with_tokens(vec![entry("", &["a/*"])]));
+    assert!(err.contains("exactly one of sha256 or token_file"), "{err}");
 }

@@ -60,7 +60,7 @@ impl TestServer {
         tweak(&mut config);
         // The store the contract suite uses for this backend (a schema or database of its own).
         let store = super::store(kind).await;
-        let state = app::state_for(config, store.store.clone()).unwrap();
+        let state = app::state_for(config.resolve().unwrap(), store.store.clone()).unwrap();
         Self::serve(state, dir, store).await
     }
 
@@ -77,7 +77,7 @@ impl TestServer {
         let store: mcp_registry::store::DynStore = std::sync::Arc::new(
             mcp_registry::store::postgres::PostgresStore::connect_lazy(opts.clone(), None, 10),
         );
-        let state = app::state_for(config, store.clone()).unwrap();
+        let state = app::state_for(config.resolve().unwrap(), store.clone()).unwrap();
         Self::serve(
             state,
             dir,
