@@ -194,5 +194,4 @@ pub fn pattern_allows(pattern: &str, name: &str) -> bool {
 }
 
 #[cfg(test)]
-#[path = "mod_tests.rs"]
 mod tests;

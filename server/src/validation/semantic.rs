@@ -285,5 +285,4 @@ fn check_icon(path: &str, src: &str, out: &mut Out<'_>) {
 }
 
 #[cfg(test)]
-#[path = "semantic_tests.rs"]
 mod tests;

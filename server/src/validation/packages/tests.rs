@@ -296,3 +296,49 @@ fn remote_variables() {
         .is_empty()
     );
 }
+
+/// The URL helpers on their own.
+mod helpers {
+    use super::super::*;
+
+    #[test]
+    fn placeholder_substitution() {
+        assert_eq!(
+            replace_template_variables("http://{host}:{port}/{path}"),
+            "http://example.com:8080/api"
+        );
+        assert_eq!(
+            replace_template_variables("{scheme}://{region}.example.com:{p}/x/{id}"),
+            "http://placeholder.example.com:8080/x/placeholder"
+        );
+        assert_eq!(
+            replace_template_variables("https://h.example:{p}"),
+            "https://h.example:8080"
+        );
+    }
+
+    #[test]
+    fn url_predicates() {
+        assert!(is_valid_url("http://localhost:3000/mcp"));
+        assert!(is_valid_url("https://{tenant}.example.com/mcp"));
+        assert!(!is_valid_url("example.com/remote"));
+        assert!(!is_valid_url("not-a-valid-url"));
+        assert!(!is_valid_url("wss://example.com/ws"));
+        assert!(!is_valid_url("https:///nohost"));
+        assert!(is_valid_remote_url("https://example.com/mcp"));
+        assert!(!is_valid_remote_url("http://example.com/mcp"));
+        assert!(!is_valid_remote_url("https://localhost/mcp"));
+        assert!(!is_valid_remote_url("https://127.0.0.1:8443/mcp"));
+        assert!(!is_valid_remote_url("https://api.localhost/mcp"));
+        assert!(is_valid_remote_url("https://localhost.example.com/mcp"));
+        assert!(is_valid_templated_url(
+            "http://{host}:{port}/mcp",
+            &["host".into(), "port".into()]
+        ));
+        assert!(!is_valid_templated_url(
+            "http://{host}:{port}/mcp",
+            &["host".into()]
+        ));
+        assert_eq!(template_variables("https://{a}.x/{b}/{}"), vec!["a", "b"]);
+    }
+}

@@ -1,0 +1,193 @@
+//! What operators rely on: health, readiness, metrics, OpenAPI, request ids, CORS, gzip, rate limits, shutdown.
+
+use super::*;
+
+#[rstest]
+#[tokio::test]
+async fn operational_endpoints(#[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind) {
+    let srv = TestServer::start(k).await;
+    assert_eq!(
+        srv.get("/healthz").await,
+        (StatusCode::OK, json!({"status": "ok"}))
+    );
+    let (st, v) = srv.get("/readyz").await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "ready");
+    assert_eq!(srv.get("/v0.1/health").await.1["status"], "ok");
+    assert_eq!(srv.get("/v0/ping").await.1, json!({"pong": true}));
+    assert_eq!(
+        srv.get("/v0.1/version").await.1["version"],
+        env!("CARGO_PKG_VERSION")
+    );
+    srv.get("/v0.1/servers").await;
+    let (st, text) = srv.get("/metrics").await;
+    assert_eq!(st, StatusCode::OK);
+    let text = text.as_str().unwrap();
+    for m in [
+        "mcp_registry_http_requests_total{",
+        "mcp_registry_http_request_duration_seconds_bucket",
+        "mcp_registry_store_operation_duration_seconds",
+        "mcp_registry_build_info",
+    ] {
+        assert!(text.contains(m), "missing {m}");
+    }
+    assert!(
+        text.contains("route=\"/v0.1/servers\""),
+        "routes are templates"
+    );
+    let (st, doc) = srv.get("/openapi.json").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        doc["paths"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .any(|p| p.ends_with("/publish"))
+    );
+    let (st, html) = srv.get("/docs").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.as_str().unwrap().contains("<html"));
+    let (st, yaml) = srv.get("/openapi.yaml").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(yaml.as_str().unwrap().contains("openapi:"));
+}
+
+#[rstest]
+#[tokio::test]
+async fn openapi_servers_follow_public_url(#[values(Kind::Sqlite)] k: Kind) {
+    let srv = TestServer::start_with(k, |c| {
+        c.server.public_url = "https://registry.example.com/".into()
+    })
+    .await;
+    let (_, doc) = srv.get("/openapi.json").await;
+    assert_eq!(
+        doc["servers"],
+        json!([{"url": "https://registry.example.com"}])
+    );
+    let (_, yaml) = srv.get("/openapi.yaml").await;
+    assert!(
+        yaml.as_str()
+            .unwrap()
+            .contains("https://registry.example.com")
+    );
+}
+
+#[rstest]
+#[tokio::test]
+async fn request_ids_cors_and_gzip(#[values(Kind::Sqlite)] k: Kind) {
+    let srv = TestServer::start(k).await;
+    let r = srv
+        .client
+        .get(format!("{}/v0.1/servers", srv.base))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-request-id"], "abc-123");
+    let r = srv
+        .client
+        .get(format!("{}/v0.1/servers", srv.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !r.headers()["x-request-id"].is_empty(),
+        "generated when absent"
+    );
+    // A browser preflight for a read is allowed; for a write it is not.
+    let pre = |method: &'static str| {
+        srv.client
+            .request(Method::OPTIONS, format!("{}/v0.1/servers", srv.base))
+            .header("origin", "vscode-webview://gallery")
+            .header("access-control-request-method", method)
+            .send()
+    };
+    let r = pre("GET").await.unwrap();
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    // Write responses carry no CORS headers, so a cross-origin page cannot read them.
+    let (_, _, h) = srv
+        .req(Method::POST, "/v0.1/publish", Some("x"), Some(&json!({})))
+        .await;
+    assert!(h.get("access-control-allow-origin").is_none(), "{h:?}");
+    let r = pre("PUT").await.unwrap();
+    let allowed = r
+        .headers()
+        .get("access-control-allow-methods")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert!(!allowed.contains("PUT"), "{allowed}");
+    // reqwest strips Content-Encoding when it decompresses: look at the raw response.
+    let raw = reqwest::Client::builder().no_gzip().build().unwrap();
+    let r = raw
+        .get(format!("{}/v0.1/servers", srv.base))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().unwrap()),
+        Some("gzip")
+    );
+}
+
+#[rstest]
+#[tokio::test]
+async fn rate_limit_answers_429_with_retry_after(#[values(Kind::Sqlite)] k: Kind) {
+    let srv = TestServer::start_with(k, |c| {
+        c.rate_limit.per_ip_per_minute = 60;
+        c.rate_limit.burst = 5;
+    })
+    .await;
+    let mut codes = Vec::new();
+    for _ in 0..8 {
+        let (st, _, h) = srv.req(Method::GET, "/v0.1/servers", None, None).await;
+        codes.push(st.as_u16());
+        if st == StatusCode::TOO_MANY_REQUESTS {
+            assert!(h["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+        }
+    }
+    assert_eq!(codes, [200, 200, 200, 200, 200, 429, 429, 429]);
+    assert_eq!(
+        srv.get("/healthz").await.0,
+        StatusCode::OK,
+        "probes are never rate limited"
+    );
+}
+
+#[rstest]
+#[tokio::test]
+async fn shutdown_fails_readiness_first_then_stops(#[values(Kind::Sqlite)] k: Kind) {
+    let mut srv = TestServer::start_with(k, |c| {
+        c.server.shutdown_drain = std::time::Duration::from_millis(600)
+    })
+    .await;
+    assert_eq!(srv.get("/readyz").await.0, StatusCode::OK);
+    srv.trigger_stop();
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    let (st, v) = srv.get("/readyz").await;
+    assert_eq!(
+        (st, v["status"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("draining"))
+    );
+    let (st, _, h) = srv.req(Method::GET, "/v0.1/servers", None, None).await;
+    assert_eq!(
+        st,
+        StatusCode::OK,
+        "requests are still served while draining"
+    );
+    assert_eq!(
+        h["connection"], "close",
+        "clients are told not to reuse connections to a draining server"
+    );
+    srv.handle.take().unwrap().await.unwrap().unwrap();
+    assert!(
+        srv.client
+            .get(format!("{}/healthz", srv.base))
+            .send()
+            .await
+            .is_err(),
+        "listener closed"
+    );
+}
