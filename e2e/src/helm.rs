@@ -60,10 +60,20 @@ impl Helm {
         }
     }
 
+    /// The Helm of `$HELM`, else `helm` on PATH.
     pub async fn detect(kubeconfig: Option<&Path>, context: Option<&str>) -> anyhow::Result<Helm> {
         let bin = std::env::var_os("HELM")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("helm"));
+        Helm::at(bin, kubeconfig, context).await
+    }
+
+    /// The Helm binary at `bin` (its major version asked from it).
+    pub async fn at(
+        bin: PathBuf,
+        kubeconfig: Option<&Path>,
+        context: Option<&str>,
+    ) -> anyhow::Result<Helm> {
         let out = tokio::process::Command::new(&bin)
             .args(["version", "--template", "{{.Version}}"])
             .output()

@@ -21,11 +21,13 @@ pub mod helm;
 pub mod images;
 pub mod leftovers;
 pub mod namespace;
+pub mod pods;
 pub mod portforward;
 pub mod progress;
 pub mod reader;
 pub mod registry;
 pub mod rollout;
+pub mod summary;
 pub mod wait;
 
 use std::path::{Path, PathBuf};
@@ -102,7 +104,16 @@ pub fn unique_suffix() -> String {
     format!("{:x}", (nanos / 1_000) % 0xff_ffff)
 }
 
-/// Appends one JSON line to `E2E_REPORT` (read by e2e/run for its summary). Best effort: a report that
+/// The outcome of one test as a line of `E2E_REPORT`: `{"test", "passed", "seconds"}` (the summary counts
+/// these; scenario lines carry a `scenario` key instead).
+pub fn report_outcome(settings: &Settings, test: &str, passed: bool, seconds: f64) {
+    report(
+        settings,
+        serde_json::json!({"test": test, "passed": passed, "seconds": (seconds * 10.0).round() / 10.0}),
+    );
+}
+
+/// Appends one JSON line to `E2E_REPORT` (read by the `e2e-summary` binary). Best effort: a report that
 /// cannot be written is logged, never a test failure.
 pub fn report(settings: &Settings, line: serde_json::Value) {
     let Some(path) = &settings.report else { return };

@@ -70,21 +70,28 @@ pub fn namespace_name(test: &str, suffix: &str) -> String {
     format!("{}-{suffix}", base.trim_end_matches('-'))
 }
 
-pub fn namespace_object(name: &str, test: &str) -> Namespace {
-    serde_json::from_value(serde_json::json!({
-        "metadata": {
-            "name": name,
-            "labels": {
-                "pod-security.kubernetes.io/enforce": "restricted",
-                "pod-security.kubernetes.io/enforce-version": "latest",
-                "pod-security.kubernetes.io/warn": "restricted",
-                "pod-security.kubernetes.io/audit": "restricted",
-                "app.kubernetes.io/managed-by": "mcp-registry-e2e",
-                "mcp-registry.e2e/test": test,
-            }
+/// The Pod Security level a test namespace enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PodSecurity {
+    /// `restricted`, enforced: what every chart must pass (the default of [`run`]).
+    Restricted,
+    /// No label: for the checks of images started as root (which must drop privileges themselves).
+    Unlabelled,
+}
+
+pub fn namespace_object(name: &str, test: &str, level: PodSecurity) -> Namespace {
+    let mut labels = serde_json::json!({
+        "app.kubernetes.io/managed-by": "mcp-registry-e2e",
+        "mcp-registry.e2e/test": test,
+    });
+    if level == PodSecurity::Restricted {
+        for mode in ["enforce", "warn", "audit"] {
+            labels[format!("pod-security.kubernetes.io/{mode}")] = "restricted".into();
         }
-    }))
-    .expect("static namespace object")
+        labels["pod-security.kubernetes.io/enforce-version"] = "latest".into();
+    }
+    serde_json::from_value(serde_json::json!({"metadata": {"name": name, "labels": labels}}))
+        .expect("static namespace object")
 }
 
 async fn delete_namespace(cluster: &Cluster, ns: &str, progress: &Progress) -> anyhow::Result<()> {
@@ -128,8 +135,18 @@ fn panic_message(e: tokio::task::JoinError) -> String {
         .unwrap_or_else(|| "panic with a non-string payload".into())
 }
 
-/// Runs `body` in a fresh namespace with the guard described above; panics (fails the test) on error.
+/// Runs `body` in a fresh namespace that enforces Pod Security `restricted`, with the guard described
+/// above; panics (fails the test) on error.
 pub async fn run<F, Fut>(test: &str, body: F)
+where
+    F: FnOnce(TestEnv) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    run_in(test, PodSecurity::Restricted, body).await
+}
+
+/// [`run`] with the namespace's Pod Security level chosen. The outcome is one line of `E2E_REPORT`.
+pub async fn run_in<F, Fut>(test: &str, level: PodSecurity, body: F)
 where
     F: FnOnce(TestEnv) -> Fut,
     Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
@@ -146,11 +163,9 @@ where
         suite_setup(&cluster, &helm, &progress).await?;
         let ns = namespace_name(test, &crate::unique_suffix());
         let api: Api<Namespace> = Api::all(cluster.client.clone());
-        api.create(&PostParams::default(), &namespace_object(&ns, test))
+        api.create(&PostParams::default(), &namespace_object(&ns, test, level))
             .await?;
-        progress.log(format!(
-            "namespace {ns} created (Pod Security: restricted, enforced)"
-        ));
+        progress.log(format!("namespace {ns} created (Pod Security: {level:?})"));
         anyhow::Ok(TestEnv {
             cluster,
             helm,
@@ -161,7 +176,10 @@ where
     };
     let env = match setup.await {
         Ok(env) => env,
-        Err(e) => panic!("{test}: setup failed: {e:#}"),
+        Err(e) => {
+            crate::report_outcome(&settings, test, false, progress.elapsed_secs());
+            panic!("{test}: setup failed: {e:#}")
+        }
     };
     let result = match tokio::spawn(body(env.clone())).await {
         Ok(r) => r,
@@ -178,6 +196,7 @@ where
     } else if let Err(e) = delete_namespace(&env.cluster, &env.ns, &progress).await {
         progress.log(format!("warning: cleanup of {} failed: {e:#}", env.ns));
     }
+    crate::report_outcome(&settings, test, result.is_ok(), progress.elapsed_secs());
     if let Err(e) = result {
         panic!("{test} failed after {:.1}s: {e:#}", progress.elapsed_secs());
     }
@@ -198,8 +217,12 @@ mod tests {
 
     #[test]
     fn namespace_enforces_restricted() {
-        let ns = namespace_object("e2e-x", "x");
+        let ns = namespace_object("e2e-x", "x", PodSecurity::Restricted);
         let labels = ns.metadata.labels.unwrap();
         assert_eq!(labels["pod-security.kubernetes.io/enforce"], "restricted");
+        let ns = namespace_object("e2e-x", "x", PodSecurity::Unlabelled);
+        let labels = ns.metadata.labels.unwrap();
+        assert!(!labels.keys().any(|k| k.starts_with("pod-security")));
+        assert_eq!(labels["mcp-registry.e2e/test"], "x");
     }
 }

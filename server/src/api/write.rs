@@ -6,7 +6,7 @@ use super::path::{ServerName, ServerVersion};
 use super::problem::{ApiResult, ErrorDetail, Problem};
 use crate::auth::Principal;
 use crate::model::{ServerRecord, Status};
-use crate::store::{NewVersion, Rejection, StatusChange, StoreError, plan};
+use crate::store::{NewStatus, NewVersion, Rejection, StoreError, plan};
 use crate::validation::{self, Stored};
 use axum::Json;
 use axum::body::Bytes;
@@ -164,7 +164,7 @@ fn status_request(
     name: &str,
     headers: &HeaderMap,
     body: &Bytes,
-) -> ApiResult<StatusChange> {
+) -> ApiResult<NewStatus> {
     let header = auth_header(headers);
     let json = parse_body(body)?;
     let mut errors: Vec<ErrorDetail> = header.as_ref().err().cloned().into_iter().collect();
@@ -184,7 +184,7 @@ fn status_request(
         ));
     }
     let field = |key| validation::lookup_field(&json, key);
-    Ok(StatusChange {
+    Ok(NewStatus {
         status: field("status")
             .and_then(Value::as_str)
             .and_then(|v| v.parse::<Status>().ok())
@@ -258,7 +258,7 @@ pub async fn delete_version(
     if current.status == Status::Deleted {
         return Ok(record_response(&current));
     }
-    let change = StatusChange {
+    let change = NewStatus {
         status: Status::Deleted,
         message: None,
     };

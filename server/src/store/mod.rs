@@ -12,7 +12,7 @@ pub mod plan;
 pub mod sql;
 
 /// The SQL stores under their familiar paths.
-pub use sql::{postgres, sqlite};
+pub use sql::{PostgresStore, SqliteStore, postgres, sqlite};
 
 use crate::model::{ServerRecord, Status};
 use async_trait::async_trait;
@@ -20,6 +20,10 @@ use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
 pub type StoreResult<T> = Result<T, StoreError>;
+/// A read of one version: the record, or `None` when there is no such version.
+pub type Found = StoreResult<Option<ServerRecord>>;
+/// Several versions: a listing, a server's versions, the versions a status change rewrote.
+pub type Records = StoreResult<Vec<ServerRecord>>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -154,7 +158,7 @@ impl NewVersion {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct StatusChange {
+pub struct NewStatus {
     pub status: Status,
     pub message: Option<String>,
 }
@@ -207,15 +211,10 @@ pub trait Store: Send + Sync + 'static {
     async fn schema_state(&self) -> StoreResult<SchemaState>;
 
     /// One page of rows ordered by `(name, version)` in byte order, at most `q.limit` long.
-    async fn list(&self, q: &ListQuery) -> StoreResult<Vec<ServerRecord>>;
+    async fn list(&self, q: &ListQuery) -> Records;
     /// Every version of `name`, newest `published_at` first.
-    async fn versions(&self, name: &str, include_deleted: bool) -> StoreResult<Vec<ServerRecord>>;
-    async fn get(
-        &self,
-        name: &str,
-        version: &VersionRef,
-        include_deleted: bool,
-    ) -> StoreResult<Option<ServerRecord>>;
+    async fn versions(&self, name: &str, include_deleted: bool) -> Records;
+    async fn get(&self, name: &str, version: &VersionRef, include_deleted: bool) -> Found;
 
     /// Insert a new version and move `is_latest` as [`plan::plan_publish`] decides, atomically.
     async fn publish(&self, new: NewVersion) -> StoreResult<ServerRecord>;
@@ -223,12 +222,7 @@ pub trait Store: Send + Sync + 'static {
     async fn edit(&self, new: NewVersion) -> StoreResult<ServerRecord>;
     /// Change the status of one version (`Some(version)`) or of all versions (`None`), all-or-nothing,
     /// then recompute `is_latest`. Returns the changed row, or every version of the server for `None`.
-    async fn set_status(
-        &self,
-        name: &str,
-        version: Option<&str>,
-        change: &StatusChange,
-    ) -> StoreResult<Vec<ServerRecord>>;
+    async fn set_status(&self, name: &str, version: Option<&str>, change: &NewStatus) -> Records;
 }
 
 pub type DynStore = Arc<dyn Store>;

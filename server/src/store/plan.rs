@@ -2,7 +2,7 @@
 //! rows the server already has. Backends load the rows under their per-server lock, ask a planner, then
 //! apply the plan in the same transaction, so the rules live here once.
 
-use super::{Rejection, StatusChange, StoreError, StoreResult};
+use super::{NewStatus, Rejection, StoreError, StoreResult};
 use crate::model::{MAX_VERSIONS_PER_SERVER, Status};
 use crate::versioning;
 use chrono::{DateTime, Utc};
@@ -83,7 +83,7 @@ pub struct StatusPlan {
 
 /// Whether a status change is accepted for one version (`validateStatusTransition`): a message sent
 /// with `active` is refused; otherwise status or message (as sent, before `active` clears it) must differ.
-fn transition(current: &VersionMeta, change: &StatusChange) -> Result<(), Rejection> {
+fn transition(current: &VersionMeta, change: &NewStatus) -> Result<(), Rejection> {
     if change.status == Status::Active && change.message.is_some() {
         return Err(Rejection::MessageWithActive);
     }
@@ -100,7 +100,7 @@ fn transition(current: &VersionMeta, change: &StatusChange) -> Result<(), Reject
 pub fn plan_status(
     existing: &[VersionMeta],
     target: Option<&str>,
-    change: &StatusChange,
+    change: &NewStatus,
     now: DateTime<Utc>,
 ) -> StoreResult<StatusPlan> {
     let considered: Vec<&VersionMeta> = match target {
@@ -280,10 +280,7 @@ mod tests {
             row("1.0.0", 1, Status::Active, false),
             row("2.0.0", 2, Status::Active, true),
         ];
-        let del = StatusChange {
-            status: Status::Deleted,
-            message: Some("gone".into()),
-        };
+        let del = change(Status::Deleted, Some("gone"));
         let p = plan_status(&rows, Some("2.0.0"), &del, at(3)).unwrap();
         assert_eq!(p.latest.as_deref(), Some("1.0.0"));
         assert_eq!(p.updates[0].status_changed_at, Some(at(3)));
@@ -291,28 +288,21 @@ mod tests {
         let mut rows2 = rows.clone();
         rows2[1].status = Status::Deprecated;
         rows2[1].status_message = Some("old".into());
-        let dep = StatusChange {
-            status: Status::Deprecated,
-            message: Some("new text".into()),
-        };
+        let dep = change(Status::Deprecated, Some("new text"));
         let p = plan_status(&rows2, Some("2.0.0"), &dep, at(3)).unwrap();
         assert_eq!(p.updates[0].status_changed_at, None);
         // A deprecated version can still be latest.
         assert_eq!(p.latest.as_deref(), Some("2.0.0"));
     }
 
-    fn change(status: Status, message: Option<&str>) -> StatusChange {
-        StatusChange {
+    fn change(status: Status, message: Option<&str>) -> NewStatus {
+        NewStatus {
             status,
             message: message.map(str::to_owned),
         }
     }
 
-    fn rejection(
-        rows: &[VersionMeta],
-        target: Option<&str>,
-        c: &StatusChange,
-    ) -> Option<Rejection> {
+    fn rejection(rows: &[VersionMeta], target: Option<&str>, c: &NewStatus) -> Option<Rejection> {
         match plan_status(rows, target, c, at(9)) {
             Err(StoreError::Rejected(r)) => Some(r),
             Ok(_) => None,
@@ -394,10 +384,7 @@ mod tests {
     #[test]
     fn no_change_is_rejected_and_missing_version_is_not_found() {
         let rows = [row("1.0.0", 1, Status::Active, true)];
-        let act = StatusChange {
-            status: Status::Active,
-            message: None,
-        };
+        let act = change(Status::Active, None);
         let e = plan_status(&rows, Some("1.0.0"), &act, at(2)).unwrap_err();
         assert!(
             matches!(e, StoreError::Rejected(Rejection::NoChanges)),
@@ -420,10 +407,7 @@ mod tests {
             row("1.0.0", 1, Status::Active, false),
             row("2.0.0", 2, Status::Active, true),
         ];
-        let del = StatusChange {
-            status: Status::Deleted,
-            message: None,
-        };
+        let del = change(Status::Deleted, None);
         let p = plan_status(&rows, None, &del, at(3)).unwrap();
         assert_eq!(p.updates.len(), 2);
         assert_eq!(p.latest.as_deref(), Some("2.0.0"));
@@ -434,10 +418,7 @@ mod tests {
                 ..r.clone()
             })
             .collect();
-        let act = StatusChange {
-            status: Status::Active,
-            message: None,
-        };
+        let act = change(Status::Active, None);
         let p = plan_status(&deleted, Some("1.0.0"), &act, at(4)).unwrap();
         assert_eq!(p.restored, vec!["1.0.0".to_string()]);
         assert_eq!(p.latest.as_deref(), Some("1.0.0"));

@@ -75,7 +75,7 @@ impl TestServer {
         let mut config = base_config(dir.path());
         tweak(&mut config);
         let store: mcp_registry::store::DynStore = std::sync::Arc::new(
-            mcp_registry::store::postgres::PostgresStore::connect_lazy(opts.clone(), None, 10),
+            mcp_registry::store::PostgresStore::connect_lazy(opts.clone(), None, 10),
         );
         let state = app::state_for(config.resolve().unwrap(), store.clone()).unwrap();
         Self::serve(

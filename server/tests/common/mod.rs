@@ -7,9 +7,9 @@
 
 pub mod http;
 
+use mcp_registry::store::PostgresStore;
+use mcp_registry::store::SqliteStore;
 use mcp_registry::store::mongo::MongoStore;
-use mcp_registry::store::postgres::PostgresStore;
-use mcp_registry::store::sqlite::SqliteStore;
 use mcp_registry::store::{DynStore, NewVersion};
 use serde_json::{Value, json};
 use sqlx::postgres::PgConnectOptions;

@@ -28,7 +28,7 @@ mod status;
 use common::{Kind, new_version, server, store, with_remote};
 use mcp_registry::model::Status;
 use mcp_registry::store::{
-    Cursor, DynStore, ListQuery, Rejection, StatusChange, StoreError, VersionFilter, VersionRef,
+    Cursor, DynStore, ListQuery, NewStatus, Rejection, StoreError, VersionFilter, VersionRef,
 };
 use std::collections::BTreeSet;
 
@@ -55,8 +55,8 @@ async fn latest_versions(s: &DynStore, name: &str) -> Vec<String> {
         .collect()
 }
 
-fn change(status: Status, message: Option<&str>) -> StatusChange {
-    StatusChange {
+fn change(status: Status, message: Option<&str>) -> NewStatus {
+    NewStatus {
         status,
         message: message.map(str::to_owned),
     }

@@ -5,7 +5,9 @@
 use super::Layer;
 use crate::cache::{CacheBackend, Lookup, Scope};
 use crate::model::ServerRecord;
-use crate::store::{DynStore, ListQuery, NewVersion, StatusChange, StoreResult, VersionRef};
+use crate::store::{
+    DynStore, Found, ListQuery, NewStatus, NewVersion, Records, StoreResult, VersionRef,
+};
 use async_trait::async_trait;
 use prometheus::IntCounterVec;
 use std::sync::Arc;
@@ -73,23 +75,18 @@ impl Layer for Cached {
     fn inner(&self) -> &DynStore {
         &self.inner
     }
-    async fn list(&self, q: &ListQuery) -> StoreResult<Vec<ServerRecord>> {
+    async fn list(&self, q: &ListQuery) -> Records {
         self.cached(Scope::Lists, list_key(q), || self.inner.list(q))
             .await
     }
-    async fn versions(&self, name: &str, include_deleted: bool) -> StoreResult<Vec<ServerRecord>> {
+    async fn versions(&self, name: &str, include_deleted: bool) -> Records {
         let key = format!("versions|{include_deleted}");
         self.cached(Scope::Server(name.to_owned()), key, || {
             self.inner.versions(name, include_deleted)
         })
         .await
     }
-    async fn get(
-        &self,
-        name: &str,
-        v: &VersionRef,
-        include_deleted: bool,
-    ) -> StoreResult<Option<ServerRecord>> {
+    async fn get(&self, name: &str, v: &VersionRef, include_deleted: bool) -> Found {
         let key = format!("get|{v:?}|{include_deleted}");
         self.cached(Scope::Server(name.to_owned()), key, || {
             self.inner.get(name, v, include_deleted)
@@ -108,12 +105,7 @@ impl Layer for Cached {
         self.cache.invalidate(&name).await;
         out
     }
-    async fn set_status(
-        &self,
-        name: &str,
-        version: Option<&str>,
-        change: &StatusChange,
-    ) -> StoreResult<Vec<ServerRecord>> {
+    async fn set_status(&self, name: &str, version: Option<&str>, change: &NewStatus) -> Records {
         let out = self.inner.set_status(name, version, change).await;
         self.cache.invalidate(name).await;
         out

@@ -8,7 +8,7 @@
 
 use super::Layer;
 use crate::model::ServerRecord;
-use crate::store::{DynStore, NewVersion, StatusChange, StoreError, StoreResult};
+use crate::store::{DynStore, NewStatus, NewVersion, Records, StoreError, StoreResult};
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -40,12 +40,7 @@ impl Layer for DetachedWrites {
         let inner = self.inner.clone();
         join(tokio::spawn(async move { inner.edit(new).await })).await
     }
-    async fn set_status(
-        &self,
-        name: &str,
-        version: Option<&str>,
-        change: &StatusChange,
-    ) -> StoreResult<Vec<ServerRecord>> {
+    async fn set_status(&self, name: &str, version: Option<&str>, change: &NewStatus) -> Records {
         let (inner, name, version, change) = (
             self.inner.clone(),
             name.to_owned(),

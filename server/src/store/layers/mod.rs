@@ -14,7 +14,8 @@ pub mod detached;
 pub mod metered;
 
 use super::{
-    DynStore, ListQuery, NewVersion, SchemaState, StatusChange, Store, StoreResult, VersionRef,
+    DynStore, Found, ListQuery, NewStatus, NewVersion, Records, SchemaState, Store, StoreResult,
+    VersionRef,
 };
 use crate::cache::CacheBackend;
 use crate::metrics::Metrics;
@@ -59,19 +60,14 @@ pub trait Layer: Send + Sync + 'static {
         self.around("schema_state", self.inner().schema_state())
             .await
     }
-    async fn list(&self, q: &ListQuery) -> StoreResult<Vec<ServerRecord>> {
+    async fn list(&self, q: &ListQuery) -> Records {
         self.around("list", self.inner().list(q)).await
     }
-    async fn versions(&self, name: &str, include_deleted: bool) -> StoreResult<Vec<ServerRecord>> {
+    async fn versions(&self, name: &str, include_deleted: bool) -> Records {
         self.around("versions", self.inner().versions(name, include_deleted))
             .await
     }
-    async fn get(
-        &self,
-        name: &str,
-        v: &VersionRef,
-        include_deleted: bool,
-    ) -> StoreResult<Option<ServerRecord>> {
+    async fn get(&self, name: &str, v: &VersionRef, include_deleted: bool) -> Found {
         self.around("get", self.inner().get(name, v, include_deleted))
             .await
     }
@@ -81,12 +77,7 @@ pub trait Layer: Send + Sync + 'static {
     async fn edit(&self, new: NewVersion) -> StoreResult<ServerRecord> {
         self.around("edit", self.inner().edit(new)).await
     }
-    async fn set_status(
-        &self,
-        name: &str,
-        version: Option<&str>,
-        change: &StatusChange,
-    ) -> StoreResult<Vec<ServerRecord>> {
+    async fn set_status(&self, name: &str, version: Option<&str>, change: &NewStatus) -> Records {
         self.around("set_status", self.inner().set_status(name, version, change))
             .await
     }
@@ -103,18 +94,13 @@ impl<L: Layer> Store for L {
     async fn schema_state(&self) -> StoreResult<SchemaState> {
         Layer::schema_state(self).await
     }
-    async fn list(&self, q: &ListQuery) -> StoreResult<Vec<ServerRecord>> {
+    async fn list(&self, q: &ListQuery) -> Records {
         Layer::list(self, q).await
     }
-    async fn versions(&self, name: &str, include_deleted: bool) -> StoreResult<Vec<ServerRecord>> {
+    async fn versions(&self, name: &str, include_deleted: bool) -> Records {
         Layer::versions(self, name, include_deleted).await
     }
-    async fn get(
-        &self,
-        name: &str,
-        v: &VersionRef,
-        include_deleted: bool,
-    ) -> StoreResult<Option<ServerRecord>> {
+    async fn get(&self, name: &str, v: &VersionRef, include_deleted: bool) -> Found {
         Layer::get(self, name, v, include_deleted).await
     }
     async fn publish(&self, new: NewVersion) -> StoreResult<ServerRecord> {
@@ -123,12 +109,7 @@ impl<L: Layer> Store for L {
     async fn edit(&self, new: NewVersion) -> StoreResult<ServerRecord> {
         Layer::edit(self, new).await
     }
-    async fn set_status(
-        &self,
-        name: &str,
-        version: Option<&str>,
-        change: &StatusChange,
-    ) -> StoreResult<Vec<ServerRecord>> {
+    async fn set_status(&self, name: &str, version: Option<&str>, change: &NewStatus) -> Records {
         Layer::set_status(self, name, version, change).await
     }
 }

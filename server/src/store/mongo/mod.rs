@@ -17,8 +17,8 @@
 
 use super::plan;
 use super::{
-    ListQuery, NewVersion, Rejection, SchemaState, StatusChange, Store, StoreError, StoreResult,
-    VersionFilter, VersionRef,
+    Found, ListQuery, NewStatus, NewVersion, Records, Rejection, SchemaState, Store, StoreError,
+    StoreResult, VersionFilter, VersionRef,
 };
 use crate::model::ServerRecord;
 use async_trait::async_trait;
@@ -159,7 +159,7 @@ impl Store for MongoStore {
         })
     }
 
-    async fn list(&self, q: &ListQuery) -> StoreResult<Vec<ServerRecord>> {
+    async fn list(&self, q: &ListQuery) -> Records {
         if q.version == Some(VersionFilter::Latest) {
             return self.list_latest(q).await;
         }
@@ -214,7 +214,7 @@ impl Store for MongoStore {
         self.records(docs).await
     }
 
-    async fn versions(&self, name: &str, include_deleted: bool) -> StoreResult<Vec<ServerRecord>> {
+    async fn versions(&self, name: &str, include_deleted: bool) -> Records {
         let mut filter = doc! { "name": name };
         if !include_deleted {
             filter.extend(not_deleted());
@@ -225,12 +225,7 @@ impl Store for MongoStore {
         self.records(docs).await
     }
 
-    async fn get(
-        &self,
-        name: &str,
-        version: &VersionRef,
-        include_deleted: bool,
-    ) -> StoreResult<Option<ServerRecord>> {
+    async fn get(&self, name: &str, version: &VersionRef, include_deleted: bool) -> Found {
         let wanted = match version {
             VersionRef::Exact(v) => v.clone(),
             VersionRef::Latest => match self.latest_of(&[name.to_owned()]).await?.remove(name) {
@@ -309,12 +304,7 @@ impl Store for MongoStore {
         self.fetch_one(&new.name, &new.version).await
     }
 
-    async fn set_status(
-        &self,
-        name: &str,
-        version: Option<&str>,
-        change: &StatusChange,
-    ) -> StoreResult<Vec<ServerRecord>> {
+    async fn set_status(&self, name: &str, version: Option<&str>, change: &NewStatus) -> Records {
         self.locked(name, async {
             let existing = self.load_meta(name).await?;
             let plan = plan::plan_status(&existing, version, change, crate::model::now())?;

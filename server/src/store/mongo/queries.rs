@@ -5,7 +5,7 @@ use super::MongoStore;
 use super::documents::*;
 use crate::model::{ServerRecord, Status};
 use crate::store::plan::{self, VersionMeta};
-use crate::store::{ListQuery, StoreError, StoreResult};
+use crate::store::{ListQuery, Records, StoreError, StoreResult};
 use futures::TryStreamExt;
 use mongodb::bson::{Document, doc};
 use std::collections::HashMap;
@@ -35,7 +35,7 @@ impl MongoStore {
             .collect())
     }
 
-    pub(super) async fn records(&self, docs: Vec<Document>) -> StoreResult<Vec<ServerRecord>> {
+    pub(super) async fn records(&self, docs: Vec<Document>) -> Records {
         let mut names: Vec<String> = docs
             .iter()
             .filter_map(|d| d.get_str("name").ok().map(str::to_owned))
@@ -125,7 +125,7 @@ impl MongoStore {
         Ok(self.records(vec![d]).await?.remove(0))
     }
 
-    pub(super) async fn list_latest(&self, q: &ListQuery) -> StoreResult<Vec<ServerRecord>> {
+    pub(super) async fn list_latest(&self, q: &ListQuery) -> Records {
         // Walk the latest pointers in name order, then apply the per-version filters; repeat until the
         // page is full or the names run out.
         let mut out = Vec::new();

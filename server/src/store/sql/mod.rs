@@ -8,11 +8,16 @@
 pub mod postgres;
 pub mod sqlite;
 
+/// The embedded default: one SQLite file.
+pub type SqliteStore = SqlStore<sqlite::SqliteDb>;
+/// PostgreSQL, for several replicas on one database.
+pub type PostgresStore = SqlStore<postgres::PostgresDb>;
+
 use super::StoreError;
 use super::plan::{self, VersionMeta};
 use super::{
-    ListQuery, NewVersion, SchemaState, StatusChange, Store, StoreResult, VersionFilter,
-    VersionRef, like_pattern,
+    Found, ListQuery, NewStatus, NewVersion, Records, SchemaState, Store, StoreResult,
+    VersionFilter, VersionRef, like_pattern,
 };
 use crate::model::{ServerRecord, Status};
 use async_trait::async_trait;
@@ -82,8 +87,40 @@ pub trait Dialect: Send + Sync + Sized + 'static {
 }
 
 /// The parts of a [`Dialect`] that read the same for every sqlx driver (typed per driver, so written once
-/// here and expanded in each backend's `impl Dialect`).
+/// here and expanded in each backend's `impl Dialect`), and the one choice that differs between them: how
+/// timestamps and booleans are stored — `native` (PostgreSQL `timestamptz`, `boolean`) or `integers`
+/// (SQLite: microseconds since the epoch, 0/1).
 macro_rules! same_for_every_driver {
+    ($db:ty, $conn:ty, $row:ty, stored: native) => {
+        super::same_for_every_driver!($db, $conn, $row);
+        fn bind_time(q: &mut QueryBuilder<$db>, v: DateTime<Utc>) {
+            q.push_bind(v);
+        }
+        fn bind_opt_time(q: &mut QueryBuilder<$db>, v: Option<DateTime<Utc>>) {
+            q.push_bind(v);
+        }
+        fn time_at(row: &$row, column: &str) -> StoreResult<DateTime<Utc>> {
+            Ok(row.try_get(column)?)
+        }
+        fn bool_at(row: &$row, column: &str) -> StoreResult<bool> {
+            Ok(row.try_get(column)?)
+        }
+    };
+    ($db:ty, $conn:ty, $row:ty, stored: integers) => {
+        super::same_for_every_driver!($db, $conn, $row);
+        fn bind_time(q: &mut QueryBuilder<$db>, v: DateTime<Utc>) {
+            q.push_bind(v.timestamp_micros());
+        }
+        fn bind_opt_time(q: &mut QueryBuilder<$db>, v: Option<DateTime<Utc>>) {
+            q.push_bind(v.map(|t| t.timestamp_micros()));
+        }
+        fn time_at(row: &$row, column: &str) -> StoreResult<DateTime<Utc>> {
+            super::time_from_micros(row.try_get(column)?)
+        }
+        fn bool_at(row: &$row, column: &str) -> StoreResult<bool> {
+            Ok(row.try_get::<i64, _>(column)? == 1)
+        }
+    };
     ($db:ty, $conn:ty, $row:ty) => {
         fn fetch<'c>(
             conn: &'c mut $conn,
@@ -124,6 +161,12 @@ macro_rules! same_for_every_driver {
     };
 }
 use same_for_every_driver;
+
+/// A timestamp stored as microseconds since the epoch.
+fn time_from_micros(us: i64) -> StoreResult<DateTime<Utc>> {
+    DateTime::from_timestamp_micros(us)
+        .ok_or_else(|| StoreError::Unavailable(format!("stored timestamp out of range: {us}")))
+}
 
 fn status_at<D: Dialect>(row: &Row<D>) -> StoreResult<Status> {
     Status::from_str(&D::str_at(row, "status")?).map_err(StoreError::Unavailable)
@@ -204,19 +247,19 @@ impl<D: Dialect> Sql<D> {
         D::execute(conn, self.0).await
     }
     /// Whole rows, read on the read side.
-    async fn read_records(self, db: &D) -> StoreResult<Vec<ServerRecord>> {
+    async fn read_records(self, db: &D) -> Records {
         db.fetch_read(self.0)
             .await?
             .iter()
             .map(record::<D>)
             .collect()
     }
-    async fn records(self, conn: &mut Conn<D>) -> StoreResult<Vec<ServerRecord>> {
+    async fn records(self, conn: &mut Conn<D>) -> Records {
         self.fetch(conn).await?.iter().map(record::<D>).collect()
     }
 }
 
-/// A store on a SQL database; `D` says which (see [`sqlite::SqliteStore`], [`postgres::PostgresStore`]).
+/// A store on a SQL database; `D` says which (see [`SqliteStore`], [`PostgresStore`]).
 pub struct SqlStore<D: Dialect> {
     db: D,
 }
@@ -326,7 +369,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         self.db.schema_state().await
     }
 
-    async fn list(&self, q: &ListQuery) -> StoreResult<Vec<ServerRecord>> {
+    async fn list(&self, q: &ListQuery) -> Records {
         let mut s = Sql::<D>::select("true");
         if let Some(c) = &q.after {
             s = match &c.version {
@@ -359,7 +402,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         s.read_records(&self.db).await
     }
 
-    async fn versions(&self, name: &str, include_deleted: bool) -> StoreResult<Vec<ServerRecord>> {
+    async fn versions(&self, name: &str, include_deleted: bool) -> Records {
         let s = Sql::<D>::select("name = ")
             .str(name)
             .sql(" AND (")
@@ -369,12 +412,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         s.read_records(&self.db).await
     }
 
-    async fn get(
-        &self,
-        name: &str,
-        version: &VersionRef,
-        include_deleted: bool,
-    ) -> StoreResult<Option<ServerRecord>> {
+    async fn get(&self, name: &str, version: &VersionRef, include_deleted: bool) -> Found {
         let s = Sql::<D>::select("name = ").str(name);
         let s = match version {
             VersionRef::Latest => s.sql(" AND ").sql(D::IS_LATEST),
@@ -459,12 +497,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         Ok(rec)
     }
 
-    async fn set_status(
-        &self,
-        name: &str,
-        version: Option<&str>,
-        change: &StatusChange,
-    ) -> StoreResult<Vec<ServerRecord>> {
+    async fn set_status(&self, name: &str, version: Option<&str>, change: &NewStatus) -> Records {
         let mut tx = self.db.begin_write(name).await?;
         let existing = load_meta::<D>(&mut tx, name).await?;
         let plan = plan::plan_status(&existing, version, change, crate::model::now())?;

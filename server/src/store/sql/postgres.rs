@@ -19,8 +19,6 @@ pub struct PostgresDb {
     migration: PgConnectOptions,
 }
 
-pub type PostgresStore = SqlStore<PostgresDb>;
-
 impl SqlStore<PostgresDb> {
     /// Create the pool without connecting: the server starts (and reports not-ready) while the database
     /// is still coming up, which is what Kubernetes rollouts want.
@@ -58,26 +56,13 @@ impl Dialect for PostgresDb {
     const TRUE: &'static str = "true";
     const FALSE: &'static str = "false";
 
-    super::same_for_every_driver!(Postgres, PgConnection, PgRow);
+    super::same_for_every_driver!(Postgres, PgConnection, PgRow, stored: native);
 
-    fn bind_time(q: &mut QueryBuilder<Postgres>, v: DateTime<Utc>) {
-        q.push_bind(v);
-    }
-    fn bind_opt_time(q: &mut QueryBuilder<Postgres>, v: Option<DateTime<Utc>>) {
-        q.push_bind(v);
-    }
     fn push_search(q: &mut QueryBuilder<Postgres>, pattern: String) {
         // lower(name) has a trigram index where pg_trgm is available (migrations).
         q.push(" AND lower(name) LIKE ")
             .push_bind(pattern)
             .push(" ESCAPE '\\'");
-    }
-
-    fn time_at(row: &PgRow, column: &str) -> StoreResult<DateTime<Utc>> {
-        Ok(row.try_get(column)?)
-    }
-    fn bool_at(row: &PgRow, column: &str) -> StoreResult<bool> {
-        Ok(row.try_get(column)?)
     }
 
     async fn fetch_read(&self, mut q: QueryBuilder<Postgres>) -> StoreResult<Vec<PgRow>> {

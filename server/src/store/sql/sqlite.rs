@@ -22,8 +22,6 @@ pub struct SqliteDb {
     write: SqlitePool,
 }
 
-pub type SqliteStore = SqlStore<SqliteDb>;
-
 impl SqlStore<SqliteDb> {
     /// Open (creating the file and its directory when missing) the database at `path`.
     pub async fn open(path: &Path) -> StoreResult<Self> {
@@ -54,11 +52,6 @@ impl SqlStore<SqliteDb> {
     }
 }
 
-fn time(us: i64) -> StoreResult<DateTime<Utc>> {
-    DateTime::from_timestamp_micros(us)
-        .ok_or_else(|| StoreError::Unavailable(format!("stored timestamp out of range: {us}")))
-}
-
 #[async_trait]
 impl Dialect for SqliteDb {
     type DB = Sqlite;
@@ -70,25 +63,12 @@ impl Dialect for SqliteDb {
     const TRUE: &'static str = "1";
     const FALSE: &'static str = "0";
 
-    super::same_for_every_driver!(Sqlite, SqliteConnection, SqliteRow);
+    super::same_for_every_driver!(Sqlite, SqliteConnection, SqliteRow, stored: integers);
 
-    fn bind_time(q: &mut QueryBuilder<Sqlite>, v: DateTime<Utc>) {
-        q.push_bind(v.timestamp_micros());
-    }
-    fn bind_opt_time(q: &mut QueryBuilder<Sqlite>, v: Option<DateTime<Utc>>) {
-        q.push_bind(v.map(|t| t.timestamp_micros()));
-    }
     fn push_search(q: &mut QueryBuilder<Sqlite>, pattern: String) {
         q.push(" AND name IN (SELECT name FROM server_names WHERE lower(name) LIKE ")
             .push_bind(pattern)
             .push(" ESCAPE '\\')");
-    }
-
-    fn time_at(row: &SqliteRow, column: &str) -> StoreResult<DateTime<Utc>> {
-        time(row.try_get(column)?)
-    }
-    fn bool_at(row: &SqliteRow, column: &str) -> StoreResult<bool> {
-        Ok(row.try_get::<i64, _>(column)? == 1)
     }
 
     async fn fetch_read(&self, mut q: QueryBuilder<Sqlite>) -> StoreResult<Vec<SqliteRow>> {
