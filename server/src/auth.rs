@@ -35,11 +35,35 @@ impl Principal {
             format!("[{}]", self.namespaces.join(", "))
         }
     }
+
+    /// The official 403 detail for a publish outside the token's namespaces (`buildPermissionErrorMessage`),
+    /// including its advice for GitHub organization namespaces.
+    pub fn publish_refusal(&self, name: &str) -> String {
+        let mut msg = String::from("You do not have permission to publish this server");
+        if self.namespaces.is_empty() {
+            msg.push_str(". You do not have any publish permissions");
+        } else {
+            msg.push_str(". You have permission to publish: ");
+            msg.push_str(&self.namespaces.join(", "));
+        }
+        msg.push_str(". Attempting to publish: ");
+        msg.push_str(name);
+        if name.starts_with("io.github.") {
+            msg.push_str(GITHUB_ORG_ADVICE);
+        }
+        msg
+    }
 }
+
+const GITHUB_ORG_ADVICE: &str = ". If you're trying to publish under a GitHub organization namespace, you must be an \
+    Owner of that organization and authenticate with a credential that can read your organization role. The \
+    interactive 'mcp-publisher login github' flow cannot read organization roles; instead publish from GitHub \
+    Actions (which uses OIDC), or run 'mcp-publisher login github --token <classic PAT with the read:org scope>'. \
+    See https://modelcontextprotocol.io/registry/authentication";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum AuthError {
-    #[error("Invalid Authorization header: expected 'Bearer <token>'")]
+    #[error("Invalid Authorization header format. Expected 'Bearer <token>'")]
     Malformed,
     #[error("Invalid or expired Registry JWT token")]
     UnknownToken,
@@ -84,14 +108,16 @@ impl TokenSet {
         self.by_hash.is_empty() && !self.dev_mode
     }
 
-    /// Check an `Authorization` header value.
+    /// Check an `Authorization` header value: `Bearer ` in any case (as officially), then the token.
     pub fn authorize(&self, header: &str) -> Result<Principal, AuthError> {
         let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
+            .get(..7)
+            .filter(|p| p.eq_ignore_ascii_case("Bearer "))
+            .map(|_| header[7..].trim())
             .ok_or(AuthError::Malformed)?;
+        if token.is_empty() {
+            return Err(AuthError::UnknownToken);
+        }
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         if let Some(p) = self.by_hash.get(&digest) {
             return Ok(p.clone());
@@ -130,7 +156,9 @@ mod tests {
         assert_eq!(set.authorize("bearer s3cret").unwrap(), p);
         assert_eq!(set.authorize("Bearer nope"), Err(AuthError::UnknownToken));
         assert_eq!(set.authorize("Basic abc"), Err(AuthError::Malformed));
-        assert_eq!(set.authorize("Bearer "), Err(AuthError::Malformed));
+        assert_eq!(set.authorize("Bearer "), Err(AuthError::UnknownToken));
+        assert_eq!(set.authorize("BEARER s3cret").unwrap(), p);
+        assert_eq!(set.authorize("Bearer"), Err(AuthError::Malformed));
     }
 
     #[test]
@@ -139,6 +167,29 @@ mod tests {
         let p = set.authorize("Bearer root").unwrap();
         assert!(p.admin && p.can_edit() && p.can_publish("any.thing/x"));
         assert_eq!(p.patterns(), "* (admin)");
+    }
+
+    #[test]
+    fn publish_refusal_is_the_official_text() {
+        let set = TokenSet::new(
+            vec![grant("t", &["com.example/*", "io.github.me/x"], false)],
+            false,
+        );
+        let p = set.authorize("Bearer t").unwrap();
+        assert_eq!(
+            p.publish_refusal("org.other/x"),
+            "You do not have permission to publish this server. You have permission to publish: \
+             com.example/*, io.github.me/x. Attempting to publish: org.other/x"
+        );
+        let msg = p.publish_refusal("io.github.org/x");
+        assert!(
+            msg.ends_with("See https://modelcontextprotocol.io/registry/authentication"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("Attempting to publish: io.github.org/x. If you're trying"),
+            "{msg}"
+        );
     }
 
     #[test]

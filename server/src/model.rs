@@ -120,30 +120,6 @@ impl ServerRecord {
     pub fn response_json(&self) -> serde_json::Value {
         serde_json::to_value(self.response()).expect("response serializes")
     }
-
-    /// Remote URLs of this version (`remotes[].url`), which must be unique across server names.
-    pub fn remote_urls(&self) -> Vec<String> {
-        serde_json::from_str::<serde_json::Value>(&self.server_json)
-            .map(|v| remote_urls_of(&v))
-            .unwrap_or_default()
-    }
-}
-
-/// `remotes[].url` of a server.json document.
-pub fn remote_urls_of(server: &serde_json::Value) -> Vec<String> {
-    let mut urls: Vec<String> = server
-        .get("remotes")
-        .and_then(|r| r.as_array())
-        .map(|remotes| {
-            remotes
-                .iter()
-                .filter_map(|r| r.get("url").and_then(|u| u.as_str()).map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
-    urls.sort();
-    urls.dedup();
-    urls
 }
 
 /// Timestamps as Go's RFC3339Nano renders them: UTC `Z`, fractional seconds without trailing zeros.

@@ -6,6 +6,8 @@
 //! 3. metrics — counts and latency by route template (never by raw path: names would explode cardinality);
 //! 4. compression — gzip when accepted;
 //! 5. problem JSON — framework rejections (405, 413, bad path escapes) are rewritten in the official shape;
+//!    NUL bytes in the path or the query (literal or `%00`) are refused here with 400, before any handler
+//!    (the official `NulByteValidationMiddleware`: no store can hold them);
 //! 6. timeout — `server.request_timeout`, answered 504;
 //! 7. on the API only: rate limits (429 + `Retry-After`), and CORS on the read routes, so the VS Code MCP
 //!    gallery can read from a browser while writes stay out of reach of cross-origin pages.
@@ -133,7 +135,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(ops::not_found)
         .layer(DefaultBodyLimit::max(state.config.server.body_limit))
         .layer(middleware::from_fn_with_state(state.clone(), timeout))
-        .layer(middleware::from_fn(problem_json));
+        .layer(middleware::from_fn(problem_json))
+        .layer(middleware::from_fn(refuse_nul_bytes));
     if state.config.server.gzip {
         app = app.layer(CompressionLayer::new());
     }
@@ -220,6 +223,31 @@ async fn record_metrics(State(s): State<AppState>, req: Request, next: Next) -> 
         .with_label_values(&[&route, &method])
         .observe(start.elapsed().as_secs_f64());
     resp
+}
+
+/// 400 for a NUL byte in the path or the query string, with the official details.
+async fn refuse_nul_bytes(req: Request, next: Next) -> Response {
+    let has_nul = |s: &str| s.contains('\0') || s.contains("%00");
+    let uri = req.uri();
+    let refusal = if has_nul(uri.path()) {
+        Some("Invalid request: URL path contains null bytes")
+    } else if uri.query().is_some_and(has_nul) {
+        Some("Invalid request: query parameters contain null bytes")
+    } else {
+        None
+    };
+    match refusal {
+        // The official middleware answers these two as `application/json` (not problem+json).
+        Some(detail) => {
+            let mut resp = Problem::bad_request(detail).into_response();
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            resp
+        }
+        None => next.run(req).await,
+    }
 }
 
 /// Rewrite error responses that did not come from our handlers (axum's plain-text rejections) into

@@ -103,11 +103,13 @@ pub async fn metrics(State(s): State<AppState>) -> Response {
         .into_response()
 }
 
-/// The API document, with `servers` set to `server.public_url` when configured (clients such as the
-/// `/docs` page and generators then call the public address, not the pod's).
+/// The API document, with this build's version in `info.x-mcp-registry-version` and `servers` set to
+/// `server.public_url` when configured (clients such as the `/docs` page and generators then call the
+/// public address, not the pod's).
 fn openapi_document(public_url: &str) -> Result<serde_json::Value, String> {
     let mut doc: serde_json::Value =
         serde_norway::from_str(OPENAPI_YAML).map_err(|e| format!("openapi.yaml: {e}"))?;
+    doc["info"]["x-mcp-registry-version"] = json!(env!("CARGO_PKG_VERSION"));
     if !public_url.is_empty() {
         doc["servers"] = json!([{ "url": public_url.trim_end_matches('/') }]);
     }
@@ -115,9 +117,6 @@ fn openapi_document(public_url: &str) -> Result<serde_json::Value, String> {
 }
 
 pub async fn openapi_yaml(State(s): State<AppState>) -> Response {
-    if s.config.server.public_url.is_empty() {
-        return ([(header::CONTENT_TYPE, "application/yaml")], OPENAPI_YAML).into_response();
-    }
     match openapi_document(&s.config.server.public_url)
         .and_then(|d| serde_norway::to_string(&d).map_err(|e| e.to_string()))
     {
@@ -149,14 +148,14 @@ pub async fn root() -> Response {
 
 /// Unknown routes: a problem body; when the version prefix is missing, say which path was meant.
 pub async fn not_found(uri: Uri) -> Response {
+    // The official texts: outside the version prefixes, suggest them.
     let path = uri.path();
-    let detail = if !path.starts_with("/v0") && (path.starts_with("/servers") || path == "/publish")
-    {
+    let detail = if !path.starts_with("/v0/") && !path.starts_with("/v0.1/") {
         format!(
-            "Endpoint not found. API paths start with a version prefix: did you mean /v0.1{path}?"
+            "Endpoint not found. Did you mean '/v0.1{path}' or '/v0{path}'? See /docs for the API documentation."
         )
     } else {
-        "Endpoint not found".to_owned()
+        "Endpoint not found. See /docs for the API documentation.".to_owned()
     };
     Problem::not_found(detail).into_response()
 }

@@ -10,11 +10,19 @@ use std::collections::HashMap;
 pub const DEFAULT_LIMIT: usize = 30;
 pub const MAX_LIMIT: usize = 100;
 
-/// Query parameters as a map; the last occurrence of a repeated key wins.
+/// Query parameters as a map, read as huma reads them (Go's `url.Values.Get`): the first occurrence of a
+/// repeated key wins, and an empty value is the same as an absent parameter.
 pub fn params(raw: Option<&str>) -> HashMap<String, String> {
-    raw.map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-        .unwrap_or_default()
+    let mut out = HashMap::new();
+    for (k, v) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        out.entry(k.into_owned()).or_insert_with(|| v.into_owned());
+    }
+    out.retain(|_, v| !v.is_empty());
+    out
 }
+
+/// The official minimum for `search` (characters after trimming surrounding whitespace).
+pub const MIN_SEARCH_CHARS: usize = 3;
 
 /// Go's strconv.ParseBool, which huma uses for boolean parameters.
 fn parse_bool(v: &str) -> Option<bool> {
@@ -36,7 +44,7 @@ fn bool_param(
         None => {
             errors.push(Problem::field(
                 &format!("query.{key}"),
-                "invalid boolean value",
+                "invalid boolean",
                 Some(serde_json::Value::String(raw.clone())),
             ));
             None
@@ -98,7 +106,7 @@ pub fn list_query(p: &HashMap<String, String>) -> ApiResult<ListQuery> {
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
-    let updated_since = match p.get("updated_since").filter(|s| !s.is_empty()) {
+    let updated_since = match p.get("updated_since") {
         None => None,
         Some(raw) => Some(parse_time(raw).ok_or_else(|| {
             Problem::bad_request(
@@ -106,28 +114,34 @@ pub fn list_query(p: &HashMap<String, String>) -> ApiResult<ListQuery> {
             )
         })?),
     };
+    // Checked after updated_since and before the version filter, as officially.
+    if let Some(search) = p.get("search")
+        && search.trim().chars().count() < MIN_SEARCH_CHARS
+    {
+        return Err(Problem::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "search must contain at least 3 characters after trimming surrounding whitespace",
+        ));
+    }
     // A feed of changes must see deletions: with updated_since, deleted rows are always included.
     let include_deleted = match (updated_since.is_some(), include_deleted) {
         (true, Some(false)) => {
             return Err(Problem::bad_request(
-                "include_deleted cannot be false when updated_since is set: incremental updates always include deleted servers",
+                "Cannot set include_deleted=false when using updated_since (incremental sync requires deleted servers)",
             ));
         }
         (true, _) => true,
         (false, v) => v.unwrap_or(false),
     };
     let version = match p.get("version").map(String::as_str) {
-        None | Some("") => None,
+        None => None,
         Some("latest") => Some(VersionFilter::Latest),
         Some(v) => Some(VersionFilter::Exact(v.to_owned())),
     };
     Ok(ListQuery {
-        after: p
-            .get("cursor")
-            .filter(|c| !c.is_empty())
-            .map(|c| Cursor::parse(c)),
+        after: p.get("cursor").map(|c| Cursor::parse(c)),
         limit,
-        search: p.get("search").filter(|s| !s.is_empty()).cloned(),
+        search: p.get("search").cloned(),
         updated_since,
         version,
         include_deleted,
@@ -202,5 +216,41 @@ mod tests {
             q("cursor=com.example%2Fa").unwrap().after.unwrap().version,
             None
         );
+    }
+
+    #[test]
+    fn empty_values_are_absent_and_the_first_occurrence_wins() {
+        let l = q("limit=&include_deleted=&version=&cursor=&search=&updated_since=").unwrap();
+        assert_eq!(l, q("").unwrap());
+        assert_eq!(q("limit=1&limit=2").unwrap().limit, 1);
+        assert_eq!(q("limit=&limit=2").unwrap().limit, 30);
+    }
+
+    #[test]
+    fn search_needs_three_characters_after_trimming() {
+        for short in [
+            "search=ab",
+            "search=_",
+            "search=%25",
+            "search=%20ab%20",
+            "search=%C3%A9t",
+        ] {
+            let p = q(short).unwrap_err();
+            assert_eq!((p.status, p.errors.len()), (422, 0), "{short}");
+            assert_eq!(
+                p.detail,
+                "search must contain at least 3 characters after trimming surrounding whitespace"
+            );
+        }
+        assert_eq!(
+            q("search=%20abc%20").unwrap().search.as_deref(),
+            Some(" abc ")
+        );
+        assert_eq!(
+            q("search=%C3%A9t%C3%A9").unwrap().search.as_deref(),
+            Some("été")
+        );
+        // updated_since is checked first, as officially.
+        assert_eq!(q("updated_since=x&search=a").unwrap_err().status, 400);
     }
 }

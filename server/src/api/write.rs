@@ -17,27 +17,34 @@ use serde_json::{Value, json};
 
 const PUBLISH_FAILED: &str = "Failed to publish server";
 
-/// The `Authorization` header is a required parameter: its absence is a 422 like any missing field.
+/// The `Authorization` header is a required parameter: its absence (or an empty value) is a 422 like any
+/// missing field, reported with the empty value as huma does.
 fn auth_header(headers: &HeaderMap) -> Result<String, ErrorDetail> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
         .map(str::to_owned)
         .ok_or_else(|| {
             Problem::field(
                 "header.Authorization",
                 "required header parameter is missing",
-                None,
+                Some(Value::String(String::new())),
             )
         })
 }
 
+/// The body as JSON, refused as huma refuses it: no body is "request body is required", a body that is not
+/// JSON is "validation failed" at `body` with the body text as value (the parser's message is ours).
 fn parse_body(body: &Bytes) -> ApiResult<Value> {
+    if body.is_empty() {
+        return Err(Problem::bad_request("request body is required"));
+    }
     serde_json::from_slice(body).map_err(|e| {
-        Problem::bad_request("request body is not valid JSON").with_errors([Problem::field(
+        Problem::bad_request("validation failed").with_errors([Problem::field(
             "body",
             e.to_string(),
-            None,
+            Some(Value::String(String::from_utf8_lossy(body).into_owned())),
         )])
     })
 }
@@ -48,14 +55,16 @@ fn authorize(s: &AppState, header: &str) -> ApiResult<Principal> {
         .map_err(|e| Problem::new(StatusCode::UNAUTHORIZED, e.to_string()))
 }
 
-fn semantic_gate(body: &Stored) -> ApiResult<()> {
+/// The semantic rules (422). The detail is the official one, `what` being "publish" or "edit"; the
+/// `errors` list is ours (the official answer has none and points to `/validate`).
+fn semantic_gate(body: &Stored, what: &str) -> ApiResult<()> {
     let findings = body.check_semantic();
     if findings.errors.is_empty() {
         return Ok(());
     }
     Err(Problem::new(
         StatusCode::UNPROCESSABLE_ENTITY,
-        "server.json failed validation; POST it to /v0.1/validate for the full report",
+        format!("Failed to {what} server, invalid schema: call /validate for details"),
     )
     .with_errors(findings.errors.into_iter().map(ErrorDetail::from)))
 }
@@ -88,13 +97,10 @@ pub async fn publish(
     if !principal.can_publish(stored.name()) {
         return Err(Problem::new(
             StatusCode::FORBIDDEN,
-            format!(
-                "You do not have permission to publish this server. You have permission to publish: {}",
-                principal.patterns()
-            ),
+            principal.publish_refusal(stored.name()),
         ));
     }
-    semantic_gate(&stored)?;
+    semantic_gate(&stored, "publish")?;
     // The publisher `_meta` cap is a service rule in the official server: 400 with the cause.
     stored
         .check_publisher_meta_size()
@@ -127,6 +133,16 @@ pub async fn edit(
         return Err(Problem::validation(errors));
     }
     let principal = authorize(&s, &header.expect("checked above"))?;
+    // As officially: the version must exist (and not be deleted) before permissions are looked at.
+    s.store
+        .get(
+            &name,
+            &crate::store::VersionRef::Exact(version.clone()),
+            false,
+        )
+        .await
+        .map_err(|e| Problem::from_store(e, "Failed to get current server"))?
+        .ok_or_else(|| Problem::not_found("Server not found"))?;
     if !principal.can_edit() {
         return Err(Problem::new(
             StatusCode::FORBIDDEN,
@@ -134,17 +150,15 @@ pub async fn edit(
         ));
     }
     if json["name"].as_str() != Some(name.as_str()) {
-        return Err(Problem::bad_request(
-            "Cannot rename server: the body name must equal the path name",
-        ));
+        return Err(Problem::bad_request("Cannot rename server"));
     }
     if json["version"].as_str() != Some(version.as_str()) {
         return Err(Problem::bad_request(
-            "Version in request body must match the version in the URL path",
+            "Version in request body must match URL path parameter",
         ));
     }
     let stored = Stored::of(&json);
-    semantic_gate(&stored)?;
+    semantic_gate(&stored, "edit")?;
     stored
         .check_publisher_meta_size()
         .map_err(|m| Problem::bad_request("Failed to edit server").with_cause(m))?;
@@ -283,11 +297,15 @@ pub async fn delete_version(
 pub async fn validate(body: Bytes) -> ApiResult<Response> {
     let json = parse_body(&body)?;
     let findings = validation::validate_all(&json);
+    // The official issue shape (`type`, `path`, `message`, `severity`, `reference`), as `mcp-publisher
+    // validate` prints it.
     let issue = |e: &validation::FieldError, severity: &str| {
         json!({
+            "type": e.kind,
             "path": e.location.strip_prefix("body.").unwrap_or(&e.location),
             "message": e.message,
             "severity": severity,
+            "reference": e.reference,
         })
     };
     let issues: Vec<Value> = findings

@@ -45,10 +45,13 @@ pub enum StoreError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Rejection {
     /// `(name, version)` exists already (deleted versions count: versions are never reused).
-    #[error("invalid version: cannot publish duplicate version")]
-    DuplicateVersion,
+    #[error("invalid version: cannot publish duplicate version: {name}@{version} already exists")]
+    DuplicateVersion { name: String, version: String },
     /// The server has [`crate::model::MAX_VERSIONS_PER_SERVER`] versions.
-    #[error("invalid version: server has reached the maximum of {max} versions")]
+    #[error(
+        "maximum number of versions for this server reached ({max}): please reach out at \
+         https://github.com/modelcontextprotocol/registry to explain your use case"
+    )]
     TooManyVersions { max: usize },
     /// A status change of one version that changes neither its status nor its message.
     #[error("No changes to apply: status and message are already set to the provided values")]
@@ -60,9 +63,6 @@ pub enum Rejection {
     /// A `statusMessage` sent with status `active` (one version).
     #[error("status_message cannot be provided when setting status to active")]
     MessageWithActive,
-    /// A remote URL that another server name already uses.
-    #[error("remote URL {url} is already used by server {other}")]
-    RemoteUrlTaken { url: String, other: String },
 }
 
 impl Rejection {
@@ -142,7 +142,6 @@ pub struct NewVersion {
     pub name: String,
     pub version: String,
     pub server_json: String,
-    pub remote_urls: Vec<String>,
 }
 
 impl NewVersion {
@@ -151,7 +150,6 @@ impl NewVersion {
         NewVersion {
             name: stored.name().to_owned(),
             version: stored.version().to_owned(),
-            remote_urls: crate::model::remote_urls_of(stored.value()),
             server_json: stored.value().to_string(),
         }
     }

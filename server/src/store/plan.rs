@@ -31,11 +31,16 @@ pub struct PublishPlan {
 /// takes `is_latest` only when it compares strictly greater than the current latest (a tie keeps the old).
 pub fn plan_publish(
     existing: &[VersionMeta],
+    name: &str,
     new_version: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<PublishPlan> {
     if existing.iter().any(|r| r.version == new_version) {
-        return Err(Rejection::DuplicateVersion.into());
+        return Err(Rejection::DuplicateVersion {
+            name: name.to_owned(),
+            version: new_version.to_owned(),
+        }
+        .into());
     }
     if existing.len() >= MAX_VERSIONS_PER_SERVER {
         return Err(Rejection::TooManyVersions {
@@ -77,8 +82,6 @@ pub struct StatusPlan {
     pub updates: Vec<StatusUpdate>,
     /// The version that holds `is_latest` afterwards (recomputed after every status change).
     pub latest: Option<String>,
-    /// Versions moving from deleted to active: their remote URLs must be checked for clashes again.
-    pub restored: Vec<String>,
 }
 
 /// Whether a status change is accepted for one version (`validateStatusTransition`): a message sent
@@ -137,11 +140,6 @@ pub fn plan_status(
         })
         .collect();
     debug_assert!(!updates.is_empty(), "an accepted transition changes a row");
-    let restored = considered
-        .iter()
-        .filter(|r| r.status == Status::Deleted && change.status == Status::Active)
-        .map(|r| r.version.clone())
-        .collect();
     let status_after = |r: &VersionMeta| {
         updates
             .iter()
@@ -162,11 +160,7 @@ pub fn plan_status(
         })
         .collect();
     let latest = versioning::pick_latest(&candidates).map(|i| ordered[i].version.clone());
-    Ok(StatusPlan {
-        updates,
-        latest,
-        restored,
-    })
+    Ok(StatusPlan { updates, latest })
 }
 
 /// An admin edit addresses an existing version that is not deleted (restore it first).
@@ -175,15 +169,6 @@ pub fn check_edit_target(existing: &[VersionMeta], version: &str) -> StoreResult
         Some(r) if r.status != Status::Deleted => Ok(()),
         _ => Err(StoreError::NotFound(VERSION_NOT_FOUND.into())),
     }
-}
-
-/// The error for a remote URL that another server name already uses.
-pub fn remote_url_clash(url: &str, other: &str) -> StoreError {
-    Rejection::RemoteUrlTaken {
-        url: url.to_owned(),
-        other: other.to_owned(),
-    }
-    .into()
 }
 
 #[cfg(test)]
@@ -205,7 +190,7 @@ mod tests {
 
     #[test]
     fn first_publish_is_latest() {
-        let p = plan_publish(&[], "1.0.0", at(1)).unwrap();
+        let p = plan_publish(&[], "com.example/a", "1.0.0", at(1)).unwrap();
         assert!(p.new_is_latest);
         assert_eq!(p.clear_latest, None);
     }
@@ -213,10 +198,10 @@ mod tests {
     #[test]
     fn higher_semver_takes_latest_and_lower_does_not() {
         let rows = [row("1.2.0", 1, Status::Active, true)];
-        let p = plan_publish(&rows, "1.10.0", at(2)).unwrap();
+        let p = plan_publish(&rows, "com.example/a", "1.10.0", at(2)).unwrap();
         assert!(p.new_is_latest);
         assert_eq!(p.clear_latest.as_deref(), Some("1.2.0"));
-        let p = plan_publish(&rows, "1.1.9", at(2)).unwrap();
+        let p = plan_publish(&rows, "com.example/a", "1.1.9", at(2)).unwrap();
         assert!(!p.new_is_latest);
         assert_eq!(p.clear_latest, None);
     }
@@ -224,9 +209,13 @@ mod tests {
     #[test]
     fn prerelease_after_release_and_build_tie_keep_old_latest() {
         let rows = [row("1.2.3", 1, Status::Active, true)];
-        assert!(!plan_publish(&rows, "1.2.3-1", at(2)).unwrap().new_is_latest);
         assert!(
-            !plan_publish(&rows, "1.2.3+build", at(2))
+            !plan_publish(&rows, "com.example/a", "1.2.3-1", at(2))
+                .unwrap()
+                .new_is_latest
+        );
+        assert!(
+            !plan_publish(&rows, "com.example/a", "1.2.3+build", at(2))
                 .unwrap()
                 .new_is_latest
         );
@@ -236,13 +225,13 @@ mod tests {
     fn non_semver_loses_to_semver_latest() {
         let rows = [row("1.0.0", 1, Status::Active, true)];
         assert!(
-            !plan_publish(&rows, "snapshot", at(2))
+            !plan_publish(&rows, "com.example/a", "snapshot", at(2))
                 .unwrap()
                 .new_is_latest
         );
         let rows = [row("snapshot-a", 1, Status::Active, true)];
         assert!(
-            plan_publish(&rows, "snapshot-b", at(2))
+            plan_publish(&rows, "com.example/a", "snapshot-b", at(2))
                 .unwrap()
                 .new_is_latest
         );
@@ -251,14 +240,14 @@ mod tests {
     #[test]
     fn duplicates_count_deleted_rows() {
         let rows = [row("1.0.0", 1, Status::Deleted, true)];
-        let e = plan_publish(&rows, "1.0.0", at(2)).unwrap_err();
+        let e = plan_publish(&rows, "com.example/a", "1.0.0", at(2)).unwrap_err();
         assert!(
-            matches!(e, StoreError::Rejected(Rejection::DuplicateVersion)),
+            matches!(e, StoreError::Rejected(Rejection::DuplicateVersion { .. })),
             "{e}"
         );
         assert_eq!(
             e.to_string(),
-            "invalid version: cannot publish duplicate version"
+            "invalid version: cannot publish duplicate version: com.example/a@1.0.0 already exists"
         );
     }
 
@@ -267,7 +256,7 @@ mod tests {
         let rows: Vec<_> = (0..MAX_VERSIONS_PER_SERVER)
             .map(|i| row(&format!("0.0.{i}"), 1, Status::Deleted, i == 0))
             .collect();
-        let e = plan_publish(&rows, "9.9.9", at(2)).unwrap_err();
+        let e = plan_publish(&rows, "com.example/a", "9.9.9", at(2)).unwrap_err();
         assert!(
             matches!(e, StoreError::Rejected(Rejection::TooManyVersions { max }) if max == MAX_VERSIONS_PER_SERVER),
             "{e}"
@@ -402,7 +391,7 @@ mod tests {
     }
 
     #[test]
-    fn all_deleted_keeps_flag_on_highest_and_restore_is_reported() {
+    fn all_deleted_keeps_flag_on_highest_and_a_restore_takes_it() {
         let rows = [
             row("1.0.0", 1, Status::Active, false),
             row("2.0.0", 2, Status::Active, true),
@@ -420,7 +409,6 @@ mod tests {
             .collect();
         let act = change(Status::Active, None);
         let p = plan_status(&deleted, Some("1.0.0"), &act, at(4)).unwrap();
-        assert_eq!(p.restored, vec!["1.0.0".to_string()]);
         assert_eq!(p.latest.as_deref(), Some("1.0.0"));
     }
 

@@ -28,7 +28,8 @@ pub use schema::SERVER_SCHEMA_2025_12_11;
 pub use semantic::{CURRENT_SCHEMA_URL, CURRENT_SCHEMA_VERSION, SCHEMA_VERSIONS};
 pub use version_string::check_version_string;
 
-/// One problem, shaped like huma's `ErrorDetail` (`{message, location?, value?}`).
+/// One problem, shaped like huma's `ErrorDetail` (`{message, location?, value?}`). `kind` and `reference`
+/// are what `/validate` reports besides (`type` and `reference` of its issues); an API error never shows them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FieldError {
     /// `body.name`, `body.packages[0].transport.url`, ...
@@ -36,6 +37,27 @@ pub struct FieldError {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<Value>,
+    /// The layer that found it: `schema` (JSON Schema and the request constraints) or `semantic`.
+    #[serde(skip)]
+    pub kind: &'static str,
+    /// The rule: the official rule name for semantic findings (`reserved-version-string`), the keyword
+    /// location for JSON Schema findings (`#/properties/description/maxLength`).
+    #[serde(skip)]
+    pub reference: String,
+}
+
+impl FieldError {
+    /// A request-constraint finding (huma's checks of the Go struct tags). The value is echoed as huma
+    /// holds it, a decoded `any`: numbers are float64 (`1.0` comes back as `1`).
+    pub(crate) fn constraint(location: String, message: String, value: Option<Value>) -> Self {
+        FieldError {
+            location,
+            message,
+            value: value.map(normalize::go_numbers),
+            kind: "schema",
+            reference: "request-constraints".into(),
+        }
+    }
 }
 
 /// Errors (reject) and warnings (report only).
@@ -94,11 +116,14 @@ pub fn check_schema(body: &Value) -> Vec<FieldError> {
 /// Everything `POST /validate` reports: schema, structure and semantic errors (de-duplicated by
 /// location and message, first occurrence kept) and the semantic warnings.
 pub fn validate_all(body: &Value) -> Findings {
-    let semantic = check_semantic(body);
+    // As officially, the JSON Schema and the semantic rules see the body as decoded into the model (empty
+    // optional strings and nulls gone); the request constraints see it as sent.
+    let stored = Stored::of(body);
+    let semantic = stored.check_semantic();
     let mut errors: Vec<FieldError> = Vec::new();
-    let all = check_schema(body)
+    let all = check_structure(body, "body")
         .into_iter()
-        .chain(check_structure(body, "body"))
+        .chain(check_schema(stored.value()))
         .chain(semantic.errors);
     for e in all {
         if !errors

@@ -221,7 +221,9 @@ static ARGUMENT_PROPS: [Prop; 13] = [
     opt("description", &STR),
     opt("isRequired", &BOOL),
     opt("format", &INPUT_FORMAT),
-    opt("value", &STR),
+    // `value` and `valueHint` of an argument keep an explicit "" (model.Argument's own MarshalJSON): a
+    // positional argument needs one of them present, and "" is a valid command-line argument.
+    ptr("value", &STR),
     opt("isSecret", &BOOL),
     opt("default", &STR),
     opt("placeholder", &STR),
@@ -229,7 +231,7 @@ static ARGUMENT_PROPS: [Prop; 13] = [
     opt("variables", &INPUT_MAP),
     req("type", &STR),
     opt("name", &STR),
-    opt("valueHint", &STR),
+    ptr("valueHint", &STR),
     opt("isRepeated", &BOOL),
 ];
 static ARGUMENT: Node = Node::Struct(&ARGUMENT_PROPS);
@@ -339,7 +341,7 @@ pub(crate) fn lookup<'a>(
 }
 
 /// Go's `strings.EqualFold` (Unicode simple case folding), close enough for field names.
-fn fold_eq(a: &str, b: &str) -> bool {
+pub(crate) fn fold_eq(a: &str, b: &str) -> bool {
     let fold = |c: char| c.to_lowercase().flat_map(char::to_uppercase);
     a.chars().flat_map(fold).eq(b.chars().flat_map(fold))
 }

@@ -73,7 +73,7 @@ fn is_go_empty(node: &Node, v: &Value) -> bool {
 
 /// `map[string]interface{}` holds numbers as float64: `1.0` comes back as `1`, and integers beyond
 /// 2^53 lose precision, exactly as on the official registry.
-fn go_numbers(v: Value) -> Value {
+pub(crate) fn go_numbers(v: Value) -> Value {
     match v {
         Value::Number(n) => Value::Number(go_number(&n)),
         Value::Array(a) => Value::Array(a.into_iter().map(go_numbers).collect()),

@@ -15,11 +15,16 @@ pub(crate) fn check_package(path: &str, pkg: &Value, out: &mut Out<'_>) {
     if s(pkg, "identifier").contains(' ') {
         out.error(
             &format!("{path}.identifier"),
+            "package-name-has-spaces",
             "package name cannot contain spaces",
         );
     }
     if let Err(msg) = version_string::check_version_string(s(pkg, "version")) {
-        out.error(&format!("{path}.version"), msg);
+        out.error(
+            &format!("{path}.version"),
+            version_string::reference(&msg),
+            msg,
+        );
     }
     for list in ["runtimeArguments", "packageArguments"] {
         for (i, arg) in items(pkg, list).iter().enumerate() {
@@ -32,17 +37,42 @@ pub(crate) fn check_package(path: &str, pkg: &Value, out: &mut Out<'_>) {
     check_package_transport(&format!("{path}.transport"), transport, &available, out);
 }
 
-/// `validateArgument`: only named arguments have rules.
+/// `validateArgument`: a positional argument needs `value` or `valueHint` (present, even as ""); a named
+/// one a well-formed name; any other type is refused.
 fn check_argument(path: &str, arg: &Value, out: &mut Out<'_>) {
-    if s(arg, "type") != "named" {
-        return;
+    let present = |key| arg.get(key).is_some_and(|v| !v.is_null());
+    match s(arg, "type") {
+        "named" => {}
+        "positional" => {
+            if !present("value") && !present("valueHint") {
+                out.error(
+                    path,
+                    "positional-argument-value-or-hint-required",
+                    "positional argument must provide a value or a valueHint",
+                );
+            }
+            return;
+        }
+        other => {
+            out.error(
+                &format!("{path}.type"),
+                "invalid-argument-type",
+                format!("argument type must be 'positional' or 'named': {other:?}"),
+            );
+            return;
+        }
     }
     let name = s(arg, "name");
     if name.is_empty() {
-        out.error(&format!("{path}.name"), "named argument name is required");
+        out.error(
+            &format!("{path}.name"),
+            "named-argument-name-required",
+            "named argument name is required",
+        );
     } else if name.contains(['<', '>', ' ', '$']) {
         out.error(
             &format!("{path}.name"),
+            "invalid-named-argument-name",
             format!("invalid named argument name format: {name}"),
         );
     }
@@ -50,7 +80,7 @@ fn check_argument(path: &str, arg: &Value, out: &mut Out<'_>) {
     let value = s(arg, "value");
     if !value.is_empty() && value.starts_with(name) {
         out.error(
-            &format!("{path}.value"),
+            &format!("{path}.value"), "argument-value-starts-with-name",
             format!(
                 "argument value cannot start with the argument name: value starts with argument name '{name}': {value}"
             ),
@@ -59,7 +89,7 @@ fn check_argument(path: &str, arg: &Value, out: &mut Out<'_>) {
     let default = s(arg, "default");
     if !default.is_empty() && default.starts_with(name) {
         out.error(
-            &format!("{path}.default"),
+            &format!("{path}.default"), "argument-default-starts-with-name",
             format!(
                 "argument default cannot start with the argument name: default starts with argument name '{name}': {default}"
             ),
@@ -94,6 +124,7 @@ fn check_package_transport(path: &str, transport: &Value, available: &[String], 
             if !url.is_empty() {
                 out.error(
                     &format!("{path}.url"),
+                    "stdio-transport-url-not-empty",
                     format!("url must be empty for {kind} transport type, got: {url}"),
                 );
             }
@@ -102,17 +133,20 @@ fn check_package_transport(path: &str, transport: &Value, available: &[String], 
             if url.is_empty() {
                 out.error(
                     &format!("{path}.url"),
+                    "streamable-transport-url-required",
                     format!("url is required for {kind} transport type"),
                 );
             } else if !is_valid_templated_url(url, available) {
                 out.error(
                     &format!("{path}.url"),
+                    "invalid-templated-url",
                     templated_url_message("invalid package transport URL", url, available),
                 );
             }
         }
         _ => out.error(
             &format!("{path}.type"),
+            "unsupported-transport-type",
             format!("unsupported transport type: {kind}"),
         ),
     }
@@ -125,11 +159,11 @@ pub(crate) fn check_remote(path: &str, remote: &Value, out: &mut Out<'_>) {
         "streamable-http" | "sse" => {
             if url.is_empty() {
                 out.error(
-                    &format!("{path}.url"),
+                    &format!("{path}.url"), "remote-transport-url-required",
                     format!("url is required for {kind} transport type"),
                 );
             } else if !is_valid_remote_url(url) {
-                out.error(&format!("{path}.url"), format!("invalid remote URL: {url}"));
+                out.error(&format!("{path}.url"), "invalid-remote-url", format!("invalid remote URL: {url}"));
             }
             // The template check runs in every case, so a bad URL can be reported twice (the
             // official /validate output lists both issues too).
@@ -140,13 +174,13 @@ pub(crate) fn check_remote(path: &str, remote: &Value, out: &mut Out<'_>) {
                 .unwrap_or_default();
             if !is_valid_templated_url(url, &available) {
                 out.error(
-                    &format!("{path}.url"),
+                    &format!("{path}.url"), "invalid-templated-url",
                     templated_url_message("invalid remote URL", url, &available),
                 );
             }
         }
         _ => out.error(
-            &format!("{path}.type"),
+            &format!("{path}.type"), "unsupported-remote-transport-type",
             format!(
                 "unsupported transport type for remotes: {kind} (only streamable-http and sse are supported)"
             ),

@@ -87,11 +87,11 @@ fn push_error(error: &ValidationError<'_>, out: &mut Vec<FieldError>) {
         ValidationErrorKind::Not { .. } => "not failed".to_string(),
         ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
             let keyword = error.kind().keyword().to_string();
-            out.push(FieldError {
-                location: location.clone(),
-                message: format!("{keyword} failed"),
-                value: None,
-            });
+            out.push(schema_issue(
+                error,
+                location.clone(),
+                format!("{keyword} failed"),
+            ));
             for branch in context {
                 for nested in branch {
                     push_error(nested, out);
@@ -112,11 +112,18 @@ fn push_error(error: &ValidationError<'_>, out: &mut Vec<FieldError>) {
         ),
         _ => error.to_string(),
     };
-    out.push(FieldError {
+    out.push(schema_issue(error, location, message));
+}
+
+/// A JSON Schema finding; its reference is the keyword location in the schema (`#/properties/…`).
+fn schema_issue(error: &ValidationError<'_>, location: String, message: String) -> FieldError {
+    FieldError {
         location,
         message,
         value: None,
-    });
+        kind: "schema",
+        reference: format!("#{}", error.schema_path().as_str()),
+    }
 }
 
 /// `/packages/0/transport` → `body.packages[0].transport`; the root is `body`.

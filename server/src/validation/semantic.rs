@@ -34,19 +34,26 @@ pub(crate) struct Out<'a> {
 }
 
 impl Out<'_> {
-    pub fn error(&mut self, path: &str, message: impl Into<String>) {
-        self.findings.errors.push(issue(path, message.into()));
+    /// A finding of the rule named `reference` (the official validators' rule names).
+    pub fn error(&mut self, path: &str, reference: &'static str, message: impl Into<String>) {
+        self.findings
+            .errors
+            .push(issue(path, reference, message.into()));
     }
-    pub fn warning(&mut self, path: &str, message: impl Into<String>) {
-        self.findings.warnings.push(issue(path, message.into()));
+    pub fn warning(&mut self, path: &str, reference: &'static str, message: impl Into<String>) {
+        self.findings
+            .warnings
+            .push(issue(path, reference, message.into()));
     }
 }
 
-fn issue(path: &str, message: String) -> FieldError {
+fn issue(path: &str, reference: &'static str, message: String) -> FieldError {
     FieldError {
         location: format!("body.{path}"),
         message,
         value: None,
+        kind: "semantic",
+        reference: reference.into(),
     }
 }
 
@@ -66,10 +73,10 @@ pub(crate) fn items<'a>(v: &'a Value, key: &str) -> &'a [Value] {
 pub(crate) fn check(server: &Value, out: &mut Out<'_>) {
     check_schema_version(s(server, "$schema"), out);
     if let Err(msg) = parse_server_name(s(server, "name")) {
-        out.error("name", msg);
+        out.error("name", "invalid-server-name", msg);
     }
     if let Err(msg) = version_string::check_version_string(s(server, "version")) {
-        out.error("version", msg);
+        out.error("version", version_string::reference(&msg), msg);
     }
     if let Some(repo) = server.get("repository") {
         check_repository(repo, out);
@@ -77,7 +84,11 @@ pub(crate) fn check(server: &Value, out: &mut Out<'_>) {
     check_website_url(s(server, "websiteUrl"), out);
     let title = s(server, "title");
     if !title.is_empty() && title.trim().is_empty() {
-        out.error("title", "title cannot be only whitespace");
+        out.error(
+            "title",
+            "title-whitespace-only",
+            "title cannot be only whitespace",
+        );
     }
     for (i, icon) in items(server, "icons").iter().enumerate() {
         check_icon(&format!("icons[{i}].src"), s(icon, "src"), out);
@@ -94,7 +105,11 @@ pub(crate) fn check(server: &Value, out: &mut Out<'_>) {
 fn check_schema_version(schema: &str, out: &mut Out<'_>) {
     static RE: OnceLock<Regex> = OnceLock::new();
     if schema.is_empty() {
-        out.error("$schema", "$schema field is required");
+        out.error(
+            "$schema",
+            "schema-field-required",
+            "$schema field is required",
+        );
         return;
     }
     let re = RE.get_or_init(|| {
@@ -106,7 +121,7 @@ fn check_schema_version(schema: &str, out: &mut Out<'_>) {
         .map(|m| m.as_str())
     else {
         out.error(
-            "$schema",
+            "$schema", "schema-version-extraction-error",
             format!(
                 "invalid $schema URL: {schema} (expected a URL ending in /schemas/<version>/server.schema.json, e.g. {CURRENT_SCHEMA_URL})"
             ),
@@ -115,7 +130,7 @@ fn check_schema_version(schema: &str, out: &mut Out<'_>) {
     };
     if !SCHEMA_VERSIONS.contains(&version) {
         out.error(
-            "$schema",
+            "$schema", "schema-version-not-available",
             format!(
                 "schema version {version} not found in embedded schemas (supported: {}); use {CURRENT_SCHEMA_URL}",
                 SCHEMA_VERSIONS.join(", ")
@@ -123,7 +138,7 @@ fn check_schema_version(schema: &str, out: &mut Out<'_>) {
         );
     } else if version != CURRENT_SCHEMA_VERSION {
         out.warning(
-            "$schema",
+            "$schema", "schema-version-deprecated",
             format!(
                 "schema version {version} is not the current version ({CURRENT_SCHEMA_VERSION}); consider updating $schema to {CURRENT_SCHEMA_URL}"
             ),
@@ -199,7 +214,11 @@ fn check_repository(repo: &Value, out: &mut Out<'_>) {
         _ => false,
     };
     if !valid {
-        out.error("repository.url", format!("invalid repository URL: {url}"));
+        out.error(
+            "repository.url",
+            "invalid-repository-url",
+            format!("invalid repository URL: {url}"),
+        );
     }
     if !subfolder.is_empty() {
         let chars_ok = SUBFOLDER
@@ -214,6 +233,7 @@ fn check_repository(repo: &Value, out: &mut Out<'_>) {
         if !clean {
             out.error(
                 "repository.subfolder",
+                "invalid-subfolder-path",
                 format!("invalid subfolder path: {subfolder}"),
             );
         }
@@ -231,13 +251,17 @@ fn check_website_url(url: &str, out: &mut Out<'_>) {
     let parsed = match gourl::parse(url) {
         Ok(p) => p,
         Err(e) => {
-            out.error("websiteUrl", format!("invalid websiteUrl: {e}"));
+            out.error(
+                "websiteUrl",
+                "invalid-website-url",
+                format!("invalid websiteUrl: {e}"),
+            );
             return;
         }
     };
     if let Some(c) = url.chars().find(|c| WEBSITE_FORBIDDEN.contains(c)) {
         out.error(
-            "websiteUrl",
+            "websiteUrl", "website-url-invalid-characters",
             format!(
                 "websiteUrl contains an invalid character ({}); quotes, angle brackets and whitespace must be percent-encoded: {url}",
                 go_quote(&c.to_string())
@@ -247,12 +271,14 @@ fn check_website_url(url: &str, out: &mut Out<'_>) {
     if !parsed.is_abs() {
         out.error(
             "websiteUrl",
+            "website-url-must-be-absolute",
             format!("websiteUrl must be absolute (include scheme): {url}"),
         );
     }
     if parsed.scheme != "https" {
         out.error(
             "websiteUrl",
+            "website-url-invalid-scheme",
             format!("websiteUrl must use https scheme: {url}"),
         );
     }
@@ -263,19 +289,25 @@ fn check_icon(path: &str, src: &str, out: &mut Out<'_>) {
     let parsed = match gourl::parse(src) {
         Ok(p) => p,
         Err(e) => {
-            out.error(path, format!("invalid icon src URL: {e}"));
+            out.error(
+                path,
+                "icon-src-invalid-url",
+                format!("invalid icon src URL: {e}"),
+            );
             return;
         }
     };
     if !parsed.is_abs() {
         out.error(
             path,
+            "icon-src-not-absolute",
             format!("icon src must be an absolute URL (include scheme): {src}"),
         );
     }
     if parsed.scheme != "https" {
         out.error(
             path,
+            "icon-src-invalid-scheme",
             format!(
                 "icon src must use https scheme (got {}): {src}",
                 parsed.scheme

@@ -1,9 +1,10 @@
 //! Layer 1: the request-body checks huma runs from the Go struct tags, before any handler code.
 //!
-//! Mirrors `huma.Validate` (v2): properties in struct order, a missing required property is reported
+//! Mirrors `huma.Validate` (v2): properties in byte order of their names, a missing required property is reported
 //! at the *parent* location with the parent object as value, `null` is ignored for optional fields,
-//! a type mismatch stops checking that value, string lengths count Unicode code points, and keys
-//! match case-insensitively. Messages are huma's `validation.Msg*` texts.
+//! a type mismatch stops checking that value, string lengths count Unicode code points, keys
+//! match case-insensitively, and a key the struct does not have is an `unexpected property` (after the
+//! struct's own checks, at `<path>.<key>`). Messages are huma's `validation.Msg*` texts.
 
 use serde_json::{Map, Value};
 
@@ -54,19 +55,34 @@ fn validate_struct(
     obj: &Map<String, Value>,
     errs: &mut Vec<FieldError>,
 ) {
-    for prop in props {
+    // huma checks an object's properties in byte order of their names (it sorts them), not in the order
+    // of the Go struct: the errors come out in that order.
+    let mut sorted: Vec<&Prop> = props.iter().collect();
+    sorted.sort_by_key(|p| p.name);
+    for prop in sorted {
         match model::lookup(obj, prop.name) {
             None => {
                 if prop.required {
-                    errs.push(FieldError {
-                        location: path.to_string(),
-                        message: format!("expected required property {} to be present", prop.name),
-                        value: Some(Value::Object(obj.clone())),
-                    });
+                    errs.push(FieldError::constraint(
+                        path.to_string(),
+                        format!("expected required property {} to be present", prop.name),
+                        Some(Value::Object(obj.clone())),
+                    ));
                 }
             }
             Some(Value::Null) if !prop.required => {}
             Some(v) => validate(prop.node, &format!("{path}.{}", prop.name), v, errs),
+        }
+    }
+    // Then what the struct does not have (huma: `additionalProperties: false`), a key matching a field
+    // case-insensitively excepted. What a publisher sends is stored or refused, never silently cut.
+    for key in obj.keys() {
+        if !props.iter().any(|p| model::fold_eq(p.name, key)) {
+            errs.push(FieldError::constraint(
+                format!("{path}.{key}"),
+                "unexpected property".into(),
+                Some(Value::Object(obj.clone())),
+            ));
         }
     }
 }
@@ -115,12 +131,12 @@ fn validate_str(rules: &StrRules, path: &str, value: &Value, errs: &mut Vec<Fiel
 }
 
 fn err(path: &str, message: &str, value: &Value) -> FieldError {
-    FieldError {
-        location: path.to_string(),
-        message: message.to_string(),
-        // huma's ErrorDetail.Value is `omitempty`: a JSON null is not echoed back.
-        value: (!value.is_null()).then(|| value.clone()),
-    }
+    // huma's ErrorDetail.Value is `omitempty`: a JSON null is not echoed back.
+    FieldError::constraint(
+        path.to_string(),
+        message.to_string(),
+        (!value.is_null()).then(|| value.clone()),
+    )
 }
 
 #[cfg(test)]
@@ -311,11 +327,33 @@ mod tests {
     }
 
     #[test]
-    fn unknown_fields_are_ignored() {
+    fn unknown_fields_are_unexpected_properties_after_the_known_ones() {
         let mut b = minimal();
         b["somethingElse"] = json!({"x": 1});
         b["packages"] = with_package()["packages"].clone();
         b["packages"][0]["unknown"] = json!(true);
+        b["version"] = json!("");
+        let errs = check_structure(&b, "body");
+        let got: Vec<(&str, &str)> = errs
+            .iter()
+            .map(|e| (e.location.as_str(), e.message.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("body.packages[0].unknown", "unexpected property"),
+                ("body.version", "expected length >= 1"),
+                ("body.somethingElse", "unexpected property"),
+            ]
+        );
+        // The value is the object that holds the key, as huma reports it.
+        assert_eq!(
+            errs[2].value.as_ref().unwrap()["somethingElse"],
+            json!({"x": 1})
+        );
+        // A key that matches a field case-insensitively is that field, not an unknown one.
+        let mut b = minimal();
+        b["Title"] = json!("t");
         assert!(locs(&b).is_empty());
     }
 
@@ -388,15 +426,8 @@ mod tests {
         b["packages"][0]["environmentVariables"][0] = json!({"format": "date", "isSecret": true});
         assert_eq!(
             locs(&b),
+            // Properties in name order: environmentVariables before packageArguments, format before name.
             vec![
-                pair(
-                    "body.packages[0].packageArguments[0]",
-                    "expected required property type to be present"
-                ),
-                pair(
-                    "body.packages[0].packageArguments[0].isRepeated",
-                    "expected boolean"
-                ),
                 pair(
                     "body.packages[0].environmentVariables[0].format",
                     "expected value to be one of \"string, number, boolean, filepath\""
@@ -405,9 +436,17 @@ mod tests {
                     "body.packages[0].environmentVariables[0]",
                     "expected required property name to be present"
                 ),
+                pair(
+                    "body.packages[0].packageArguments[0].isRepeated",
+                    "expected boolean"
+                ),
+                pair(
+                    "body.packages[0].packageArguments[0]",
+                    "expected required property type to be present"
+                ),
             ]
         );
-        // The positional-without-value case is a JSON Schema (anyOf) rule, not a tag rule.
+        // The positional-without-value case is a semantic rule, not a tag rule.
         let mut b = with_package();
         b["packages"][0]["packageArguments"] = json!([{"type": "positional", "isRepeated": false}]);
         assert!(locs(&b).is_empty());
@@ -424,11 +463,11 @@ mod tests {
             locs(&b),
             vec![
                 pair("body.remotes[0].variables.host.default", "expected string"),
+                pair("body.remotes[1].headers[0].choices[1]", "expected string"),
                 pair(
                     "body.remotes[1]",
                     "expected required property type to be present"
                 ),
-                pair("body.remotes[1].headers[0].choices[1]", "expected string"),
             ]
         );
     }
@@ -448,16 +487,16 @@ mod tests {
             locs(&b),
             vec![
                 pair(
-                    "body.icons[0]",
-                    "expected required property src to be present"
-                ),
-                pair(
                     "body.icons[0].mimeType",
                     "expected value to be one of \"image/png, image/jpeg, image/jpg, image/svg+xml, image/webp\""
                 ),
                 pair(
                     "body.icons[0].sizes[0]",
                     r"expected string to match pattern ^(\d+x\d+|any)$"
+                ),
+                pair(
+                    "body.icons[0]",
+                    "expected required property src to be present"
                 ),
                 pair(
                     "body.icons[0].theme",
@@ -497,8 +536,11 @@ mod tests {
     fn meta_shapes() {
         let mut b = minimal();
         b["_meta"] =
-            json!({"io.modelcontextprotocol.registry/publisher-provided": {"a": 1}, "x": 2});
+            json!({"io.modelcontextprotocol.registry/publisher-provided": {"a": {"free": 1}}});
         assert!(locs(&b).is_empty());
+        b["_meta"] =
+            json!({"io.modelcontextprotocol.registry/publisher-provided": {"a": 1}, "x": 2});
+        assert_eq!(one(&b), pair("body._meta.x", "unexpected property"));
         b["_meta"] = json!({"io.modelcontextprotocol.registry/publisher-provided": "nope"});
         assert_eq!(
             one(&b),

@@ -41,11 +41,12 @@ fn example_fixtures_through_the_publish_gate() {
         check_semantic(&latest).errors[0].location,
         "body.packages[0].version"
     );
-    // invalid/positional-argument-missing-value: only the JSON Schema catches it (POST /validate).
+    // invalid/positional-argument-missing-value: a semantic rule since the official v1.8.9, so publish
+    // refuses it as /validate does.
     let positional = json!({"$schema": SCHEMA, "name": "io.github.user/bad-argument", "description": "Positional argument provides neither valueHint nor value.", "version": "1.0.0",
         "packages": [{"registryType": "npm", "identifier": "@modelcontextprotocol/server-weather", "version": "1.0.0", "transport": {"type": "stdio"},
                       "packageArguments": [{"type": "positional", "isRepeated": false}]}]});
-    assert_eq!(publish_gate(&positional), Ok(()));
+    assert_eq!(publish_gate(&positional), Err("semantic"));
     assert!(!validate_all(&positional).is_ok());
 }
 
@@ -99,11 +100,7 @@ fn validate_all_merges_and_dedups() {
 
 #[test]
 fn field_error_serializes_like_huma() {
-    let e = FieldError {
-        location: "body.name".into(),
-        message: "m".into(),
-        value: None,
-    };
+    let e = FieldError::constraint("body.name".into(), "m".into(), None);
     assert_eq!(
         serde_json::to_value(&e).unwrap(),
         json!({"location": "body.name", "message": "m"})

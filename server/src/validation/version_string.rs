@@ -11,6 +11,15 @@ pub const MSG_RESERVED_LATEST: &str = "version string 'latest' is reserved and c
 /// Official message prefix for range-like versions (`<prefix>: "<version>"`).
 pub const MSG_LOOKS_LIKE_RANGE: &str = "version must be a specific version, not a range";
 
+/// The official rule name (`/validate`'s `reference`) of a message of [`check_version_string`].
+pub fn reference(message: &str) -> &'static str {
+    if message == MSG_RESERVED_LATEST {
+        "reserved-version-string"
+    } else {
+        "version-looks-like-range"
+    }
+}
+
 // Go RE2: `\s` is [\t\n\f\r ] and `\d` is [0-9]; spelled out so Rust's Unicode classes don't widen them.
 const S: &str = r"[\t\n\f\r ]";
 const VER: &str = r"v?[0-9]+(?:\.[0-9]+){0,3}(?:-[0-9A-Za-z.-]+)?";

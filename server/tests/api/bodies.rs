@@ -26,8 +26,7 @@ async fn published_version_and_listing() {
     let srv = TestServer::start(Kind::Sqlite).await;
     let mut doc = with_remote("com.example/snap", "1.0.0", "https://snap.example.com/mcp");
     doc["_meta"] = json!({
-        "io.modelcontextprotocol.registry/publisher-provided": {"tool": "ci", "n": 1.0},
-        "com.example/dropped": true
+        "io.modelcontextprotocol.registry/publisher-provided": {"tool": "ci", "n": 1.0}
     });
     let (st, v) = srv.publish(Some(PUBLISHER_TOKEN), &doc).await;
     assert_body!("publish_ok", st, v);
@@ -50,6 +49,12 @@ async fn publish_refusals() {
     bad["websiteUrl"] = json!("not a url");
     let (st, v) = srv.publish(Some(PUBLISHER_TOKEN), &bad).await;
     assert_body!("publish_structure_422", st, v);
+    let mut unknown = server("com.example/snap", "1.0.0");
+    unknown["_meta"] = json!({"com.example/other": true});
+    unknown["packages"] = json!([{"registryType": "npm", "identifier": "x", "version": "1.0.0",
+                                  "transport": {"type": "stdio"}, "extra": 1}]);
+    let (st, v) = srv.publish(Some(PUBLISHER_TOKEN), &unknown).await;
+    assert_body!("publish_unknown_properties_422", st, v);
     let (st, v) = srv
         .publish(Some("not-a-token"), &server("com.example/snap", "1.0.0"))
         .await;

@@ -191,3 +191,31 @@ async fn shutdown_fails_readiness_first_then_stops(#[values(Kind::Sqlite)] k: Ki
         "listener closed"
     );
 }
+
+/// ToolHive's registry server, before it syncs from an `api` source, fetches `/openapi.yaml` and accepts the
+/// source as an official-API registry only when `info.version` is "1.0.0" and `info.description` names the
+/// official repository. The same check, on the document as served (YAML, then JSON).
+#[rstest]
+#[tokio::test]
+async fn sync_clients_identify_an_official_api_registry(#[values(Kind::Sqlite)] k: Kind) {
+    let srv = TestServer::start(k).await;
+    let (st, yaml) = srv.get("/openapi.yaml").await;
+    assert_eq!(st, StatusCode::OK);
+    let doc: Value = serde_norway::from_str(yaml.as_str().unwrap()).expect("the document is YAML");
+    let (_, json_doc) = srv.get("/openapi.json").await;
+    for d in [&doc, &json_doc] {
+        assert_eq!(d["info"]["version"], "1.0.0");
+        assert!(
+            d["info"]["description"]
+                .as_str()
+                .unwrap()
+                .contains("github.com/modelcontextprotocol/registry"),
+            "{}",
+            d["info"]["description"]
+        );
+        assert_eq!(
+            d["info"]["x-mcp-registry-version"],
+            env!("CARGO_PKG_VERSION")
+        );
+    }
+}

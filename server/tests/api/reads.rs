@@ -65,7 +65,7 @@ async fn list_filters_and_pagination(#[values(Kind::Sqlite, Kind::Postgres, Kind
         "no cursor on a short page"
     );
     let (_, v) = srv
-        .get("/v0.1/servers?limit=3&version=latest&search=S0")
+        .get("/v0.1/servers?limit=3&version=latest&search=/S0")
         .await;
     let got: Vec<(&str, &str)> = v["servers"]
         .as_array()
@@ -90,7 +90,12 @@ async fn list_filters_and_pagination(#[values(Kind::Sqlite, Kind::Postgres, Kind
         v["metadata"]["nextCursor"].is_string(),
         "a full page has a cursor"
     );
-    for bad in ["limit=101", "limit=abc", "include_deleted=perhaps"] {
+    for bad in [
+        "limit=101",
+        "limit=abc",
+        "include_deleted=perhaps",
+        "search=s0",
+    ] {
         assert_eq!(
             srv.get(&format!("/v0.1/servers?{bad}")).await.0,
             StatusCode::UNPROCESSABLE_ENTITY,

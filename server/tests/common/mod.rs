@@ -148,7 +148,6 @@ pub fn new_version(doc: &Value) -> NewVersion {
     NewVersion {
         name: doc["name"].as_str().unwrap().to_owned(),
         version: doc["version"].as_str().unwrap().to_owned(),
-        remote_urls: mcp_registry::model::remote_urls_of(doc),
         server_json: doc.to_string(),
     }
 }

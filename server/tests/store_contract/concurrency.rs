@@ -20,7 +20,7 @@ contract_test! {
         for t in tasks {
             match t.await.unwrap() {
                 Ok(_) => ok += 1,
-                Err(StoreError::Rejected(Rejection::DuplicateVersion)) => duplicate += 1,
+                Err(StoreError::Rejected(Rejection::DuplicateVersion { .. })) => duplicate += 1,
                 Err(e) => panic!("unexpected error: {e}"),
             }
         }

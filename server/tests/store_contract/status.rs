@@ -165,20 +165,12 @@ contract_test! {
             .unwrap();
         assert_eq!(all.len(), 2);
         assert!(all.iter().all(|r| r.status == Status::Deleted));
-        // Another server takes the URL while a's versions are deleted; restoring all of a must then fail
-        // as a whole, leaving every row as it was.
-        s.publish(new_version(&with_remote(
-            "com.example/b",
-            "1.0.0",
-            "https://a.example.com/mcp",
-        )))
-        .await
-        .unwrap();
+        // A change no version accepts (a message with `active`) is refused as a whole: every row stays.
         let e = s
-            .set_status("com.example/a", None, &change(Status::Active, None))
+            .set_status("com.example/a", None, &change(Status::Active, Some("back")))
             .await
             .unwrap_err();
-        assert!(matches!(e, StoreError::Rejected(_)), "{e}");
+        assert!(matches!(e, StoreError::Rejected(Rejection::NoChangesInAnyVersion)), "{e}");
         let rows = s.versions("com.example/a", true).await.unwrap();
         assert!(
             rows.iter()

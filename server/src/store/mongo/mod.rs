@@ -11,7 +11,7 @@
 //!   decides with the shared planners, applies, moves the pointer, and deletes the lease. A crashed
 //!   writer's lease expires and is broken by the next writer.
 //!
-//! All-or-nothing bulk status changes: every rule (no-op, remote URL clashes on restore) is checked under
+//! All-or-nothing bulk status changes: every rule (the no-op rules of the planner) is checked under
 //! the lease before the first write, so a rule can never fail half-way; only a database failure mid-way
 //! could leave some versions changed, which the next status write completes.
 
@@ -101,7 +101,6 @@ impl Store for MongoStore {
         let wanted = vec![
             index("name_version", doc! { "name": 1, "version": 1 }, true),
             index("updated_at", doc! { "updated_at": 1 }, false),
-            index("remote_urls", doc! { "remote_urls": 1 }, false),
         ];
         // Create only what is missing: re-creating an existing index crashes FerretDB 1.24's handler
         // (a slice-bounds panic that drops the connection), and it is needless work on MongoDB.
@@ -261,22 +260,28 @@ impl Store for MongoStore {
             .map_err(db_err)?
             .is_some()
         {
-            return Err(Rejection::DuplicateVersion.into());
+            return Err(Rejection::DuplicateVersion {
+                name: new.name.clone(),
+                version: new.version.clone(),
+            }
+            .into());
         }
         self.locked(&name, async {
             let existing = self.load_meta(&new.name).await?;
             let now = crate::model::now();
-            let plan = plan::plan_publish(&existing, &new.version, now)?;
-            self.check_remote_urls(&new.name, &new.remote_urls).await?;
+            let plan = plan::plan_publish(&existing, &new.name, &new.version, now)?;
             let d = doc! {
                 "name": &new.name, "version": &new.version, "server_json": &new.server_json,
                 "status": "active", "status_message": Bson::Null,
                 "published_at": micros(now), "updated_at": micros(now), "status_changed_at": micros(now),
-                "remote_urls": &new.remote_urls,
             };
             match self.versions_coll().insert_one(d).await {
                 Ok(_) => {}
-                Err(e) if is_duplicate_key(&e) => return Err(Rejection::DuplicateVersion.into()),
+                Err(e) if is_duplicate_key(&e) => return Err(Rejection::DuplicateVersion {
+                name: new.name.clone(),
+                version: new.version.clone(),
+            }
+            .into()),
                 Err(e) => return Err(db_err(e)),
             }
             let latest = plan.new_is_latest.then(|| Some(new.version.clone()));
@@ -290,11 +295,10 @@ impl Store for MongoStore {
         self.locked(&new.name, async {
             let existing = self.load_meta(&new.name).await?;
             plan::check_edit_target(&existing, &new.version)?;
-            self.check_remote_urls(&new.name, &new.remote_urls).await?;
             self.versions_coll()
                 .update_one(
                     doc! { "name": &new.name, "version": &new.version },
-                    doc! { "$set": { "server_json": &new.server_json, "remote_urls": &new.remote_urls, "updated_at": micros(crate::model::now()) } },
+                    doc! { "$set": { "server_json": &new.server_json, "updated_at": micros(crate::model::now()) } },
                 )
                 .await
                 .map_err(db_err)?;
@@ -308,22 +312,6 @@ impl Store for MongoStore {
         self.locked(name, async {
             let existing = self.load_meta(name).await?;
             let plan = plan::plan_status(&existing, version, change, crate::model::now())?;
-            for v in &plan.restored {
-                let d = self
-                    .versions_coll()
-                    .find_one(doc! { "name": name, "version": v })
-                    .await
-                    .map_err(db_err)?;
-                let urls: Vec<String> = d
-                    .and_then(|d| d.get_array("remote_urls").ok().cloned())
-                    .map(|a| {
-                        a.into_iter()
-                            .filter_map(|u| u.as_str().map(str::to_owned))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                self.check_remote_urls(name, &urls).await?;
-            }
             for u in &plan.updates {
                 let mut set = doc! {
                     "status": u.status.as_str(),

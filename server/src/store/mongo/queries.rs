@@ -1,5 +1,5 @@
 //! Queries shared by the readers and the writers: documents to records, the latest pointers, a
-//! version's rows for the planners, the remote URL check and the latest-only listing.
+//! version's rows for the planners and the latest-only listing.
 
 use super::MongoStore;
 use super::documents::*;
@@ -84,35 +84,6 @@ impl MongoStore {
                 })
             })
             .collect()
-    }
-
-    pub(super) async fn check_remote_urls(&self, name: &str, urls: &[String]) -> StoreResult<()> {
-        if urls.is_empty() {
-            return Ok(());
-        }
-        let clash = self
-            .versions_coll()
-            .find_one(doc! { "remote_urls": { "$in": urls }, "name": { "$ne": name }, "status": { "$ne": "deleted" } })
-            .await
-            .map_err(db_err)?;
-        if let Some(d) = clash {
-            let other = str_of(&d, "name")?;
-            let theirs: Vec<String> = d
-                .get_array("remote_urls")
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|u| u.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let url = urls
-                .iter()
-                .find(|u| theirs.contains(u))
-                .cloned()
-                .unwrap_or_default();
-            return Err(plan::remote_url_clash(&url, &other));
-        }
-        Ok(())
     }
 
     pub(super) async fn fetch_one(&self, name: &str, version: &str) -> StoreResult<ServerRecord> {

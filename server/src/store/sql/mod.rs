@@ -1,8 +1,8 @@
 //! The SQL stores: one implementation of every read and write ([`SqlStore`]), generic over a small
 //! [`Dialect`] that holds what really differs between SQLite and PostgreSQL — how values are bound and
 //! rows decoded (SQLite keeps timestamps as microseconds and booleans as integers), how a write is
-//! serialized (SQLite: one writer with `BEGIN IMMEDIATE`; PostgreSQL: advisory locks per server name and per
-//! remote URL), the search predicate, connections and migrations. Placeholders (`?` / `$n`) come from
+//! serialized (SQLite: one writer with `BEGIN IMMEDIATE`; PostgreSQL: an advisory lock per server name), the
+//! search predicate, connections and migrations. Placeholders (`?` / `$n`) come from
 //! sqlx's `QueryBuilder`, so the SQL text below is the same for both.
 
 pub mod postgres;
@@ -77,8 +77,6 @@ pub trait Dialect: Send + Sync + Sized + 'static {
 
     /// A transaction in which the writes to `name` are serialized against every other writer of it.
     async fn begin_write(&self, name: &str) -> StoreResult<Transaction<'static, Self::DB>>;
-    /// Called before remote URLs are checked: serialize writers of these URLs across server names.
-    async fn lock_urls(conn: &mut Conn<Self>, urls: &[String]) -> StoreResult<()>;
     /// Called after a new version row is inserted (SQLite keeps a names table for search).
     async fn after_insert(conn: &mut Conn<Self>, name: &str) -> StoreResult<()>;
 
@@ -294,67 +292,6 @@ async fn fetch_one<D: Dialect>(
     })
 }
 
-/// Refuse URLs that a non-deleted version of another server name already uses.
-async fn check_remote_urls<D: Dialect>(
-    conn: &mut Conn<D>,
-    name: &str,
-    urls: &[String],
-) -> StoreResult<()> {
-    if urls.is_empty() {
-        return Ok(());
-    }
-    D::lock_urls(conn, urls).await?;
-    let mut sorted: Vec<&String> = urls.iter().collect();
-    sorted.sort();
-    for url in sorted {
-        let rows = Sql::<D>::new(
-            "SELECT r.name FROM server_remote_urls r \
-             JOIN server_versions s ON s.name = r.name AND s.version = r.version \
-             WHERE r.url = ",
-        )
-        .str(url.as_str())
-        .sql(" AND r.name <> ")
-        .str(name)
-        .sql(" AND s.status <> 'deleted' LIMIT 1")
-        .fetch(conn)
-        .await?;
-        if let Some(row) = rows.first() {
-            return Err(plan::remote_url_clash(url, &D::string_at(row, 0)?));
-        }
-    }
-    Ok(())
-}
-
-async fn insert_urls<D: Dialect>(conn: &mut Conn<D>, new: &NewVersion) -> StoreResult<()> {
-    for url in &new.remote_urls {
-        Sql::<D>::new("INSERT INTO server_remote_urls (url, name, version) VALUES (")
-            .str(url.as_str())
-            .sql(", ")
-            .str(new.name.as_str())
-            .sql(", ")
-            .str(new.version.as_str())
-            .sql(")")
-            .execute(conn)
-            .await?;
-    }
-    Ok(())
-}
-
-async fn urls_of_version<D: Dialect>(
-    conn: &mut Conn<D>,
-    name: &str,
-    version: &str,
-) -> StoreResult<Vec<String>> {
-    let rows = Sql::<D>::new("SELECT url FROM server_remote_urls WHERE name = ")
-        .str(name)
-        .sql(" AND version = ")
-        .str(version)
-        .sql(" ORDER BY url")
-        .fetch(conn)
-        .await?;
-    rows.iter().map(|r| D::string_at(r, 0)).collect()
-}
-
 #[async_trait]
 impl<D: Dialect> Store for SqlStore<D> {
     fn backend(&self) -> &'static str {
@@ -429,8 +366,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         let mut tx = self.db.begin_write(&new.name).await?;
         let existing = load_meta::<D>(&mut tx, &new.name).await?;
         let now = crate::model::now();
-        let plan = plan::plan_publish(&existing, &new.version, now)?;
-        check_remote_urls::<D>(&mut tx, &new.name, &new.remote_urls).await?;
+        let plan = plan::plan_publish(&existing, &new.name, &new.version, now)?;
         if let Some(old) = &plan.clear_latest {
             Sql::<D>::new("UPDATE server_versions SET is_latest = ")
                 .sql(D::FALSE)
@@ -462,7 +398,6 @@ impl<D: Dialect> Store for SqlStore<D> {
         .sql(")")
         .execute(&mut tx)
         .await?;
-        insert_urls::<D>(&mut tx, &new).await?;
         D::after_insert(&mut tx, &new.name).await?;
         let rec = fetch_one::<D>(&mut tx, &new.name, &new.version).await?;
         tx.commit().await?;
@@ -473,7 +408,6 @@ impl<D: Dialect> Store for SqlStore<D> {
         let mut tx = self.db.begin_write(&new.name).await?;
         let existing = load_meta::<D>(&mut tx, &new.name).await?;
         plan::check_edit_target(&existing, &new.version)?;
-        check_remote_urls::<D>(&mut tx, &new.name, &new.remote_urls).await?;
         Sql::<D>::new("UPDATE server_versions SET server_json = ")
             .str(new.server_json.as_str())
             .sql(D::JSON_CAST)
@@ -485,13 +419,6 @@ impl<D: Dialect> Store for SqlStore<D> {
             .str(new.version.as_str())
             .execute(&mut tx)
             .await?;
-        Sql::<D>::new("DELETE FROM server_remote_urls WHERE name = ")
-            .str(new.name.as_str())
-            .sql(" AND version = ")
-            .str(new.version.as_str())
-            .execute(&mut tx)
-            .await?;
-        insert_urls::<D>(&mut tx, &new).await?;
         let rec = fetch_one::<D>(&mut tx, &new.name, &new.version).await?;
         tx.commit().await?;
         Ok(rec)
@@ -501,10 +428,6 @@ impl<D: Dialect> Store for SqlStore<D> {
         let mut tx = self.db.begin_write(name).await?;
         let existing = load_meta::<D>(&mut tx, name).await?;
         let plan = plan::plan_status(&existing, version, change, crate::model::now())?;
-        for v in &plan.restored {
-            let urls = urls_of_version::<D>(&mut tx, name, v).await?;
-            check_remote_urls::<D>(&mut tx, name, &urls).await?;
-        }
         for u in &plan.updates {
             Sql::<D>::new("UPDATE server_versions SET status = ")
                 .str(u.status.as_str())

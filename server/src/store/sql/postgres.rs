@@ -1,6 +1,5 @@
 //! PostgreSQL (sqlx). Writes to one server name are serialized by a transaction-scoped advisory lock keyed by
-//! the name, as the official registry does; the unique partial index on `is_latest` backs it up. Two
-//! different names claiming one remote URL are ordered by a lock per URL. Migrations are embedded,
+//! the name, as the official registry does; the unique partial index on `is_latest` backs it up. Migrations are embedded,
 //! versioned, and run under sqlx's advisory lock, optionally with separate (schema owner) credentials.
 
 use super::{Dialect, SqlStore};
@@ -76,20 +75,6 @@ impl Dialect for PostgresDb {
             .execute(&mut *tx)
             .await?;
         Ok(tx)
-    }
-    async fn lock_urls(conn: &mut PgConnection, urls: &[String]) -> StoreResult<()> {
-        // The per-name lock does not order two *different* names claiming one URL: take a lock per URL
-        // too (sorted, so two writers never wait on each other in opposite orders).
-        let mut sorted: Vec<&String> = urls.iter().collect();
-        sorted.sort();
-        for url in sorted {
-            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('url:' || $1, $2))")
-                .bind(url)
-                .bind(LOCK_SEED)
-                .execute(&mut *conn)
-                .await?;
-        }
-        Ok(())
     }
     async fn after_insert(_conn: &mut PgConnection, _name: &str) -> StoreResult<()> {
         Ok(()) // search reads server_versions directly

@@ -78,9 +78,6 @@ impl Dialect for SqliteDb {
         // The single write connection and IMMEDIATE (write lock at BEGIN) serialize all writers.
         Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
     }
-    async fn lock_urls(_conn: &mut SqliteConnection, _urls: &[String]) -> StoreResult<()> {
-        Ok(()) // one writer at a time already
-    }
     async fn after_insert(conn: &mut SqliteConnection, name: &str) -> StoreResult<()> {
         sqlx::query("INSERT OR IGNORE INTO server_names (name) VALUES (?)")
             .bind(name)
