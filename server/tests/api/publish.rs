@@ -160,7 +160,7 @@ async fn publish_checks_run_in_the_official_order(#[values(Kind::Sqlite)] k: Kin
     assert_eq!(v["detail"], "Failed to publish server");
     assert_eq!(
         v["errors"][0]["message"],
-        "invalid version: cannot publish duplicate version"
+        "invalid version: cannot publish duplicate version: com.example/app@1.0.0 already exists"
     );
 }
 
@@ -286,5 +286,35 @@ async fn hundred_parallel_http_publishes_one_success(
         codes,
         [(200, 1), (400, 99)].into_iter().collect(),
         "{other:?}"
+    );
+}
+
+/// `packageArguments[].value` and `valueHint` keep an explicit "" (a valid command-line argument), as the
+/// official model does; other empty optional strings are dropped as Go's `omitempty` drops them.
+#[rstest]
+#[tokio::test]
+async fn empty_strings_are_kept_or_dropped_field_by_field(
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
+) {
+    let srv = TestServer::start(k).await;
+    let mut doc = server("com.example/empty", "1.0.0");
+    doc["websiteUrl"] = json!("");
+    doc["packages"] = json!([{
+        "registryType": "npm", "identifier": "x", "version": "1.0.0", "runtimeHint": "",
+        "transport": {"type": "stdio"},
+        "packageArguments": [{"type": "positional", "value": ""}, {"type": "positional", "valueHint": ""}],
+        "environmentVariables": [{"name": "E", "default": "", "description": ""}]
+    }]);
+    let (st, v) = srv.publish(Some(PUBLISHER_TOKEN), &doc).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let pkg = &v["server"]["packages"][0];
+    assert_eq!(
+        pkg["packageArguments"],
+        json!([{"type": "positional", "value": ""}, {"type": "positional", "valueHint": ""}])
+    );
+    assert_eq!(pkg["environmentVariables"], json!([{"name": "E"}]));
+    assert!(
+        pkg.get("runtimeHint").is_none() && v["server"].get("websiteUrl").is_none(),
+        "{v}"
     );
 }

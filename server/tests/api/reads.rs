@@ -180,3 +180,40 @@ async fn path_parameters_are_url_decoded(#[values(Kind::Sqlite)] k: Kind) {
         (StatusCode::NOT_FOUND, Some("Server not found"))
     );
 }
+
+#[rstest]
+#[tokio::test]
+async fn nul_bytes_in_path_or_query_are_400(
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
+) {
+    let srv = TestServer::start(k).await;
+    for (path, detail) in [
+        (
+            "/v0.1/servers?search=ab%00c",
+            "Invalid request: query parameters contain null bytes",
+        ),
+        (
+            "/v0.1/servers?cursor=%00",
+            "Invalid request: query parameters contain null bytes",
+        ),
+        (
+            "/v0.1/servers/a%00b/versions",
+            "Invalid request: URL path contains null bytes",
+        ),
+        (
+            "/v0.1/servers/com.example%2Fa/versions/1%000",
+            "Invalid request: URL path contains null bytes",
+        ),
+    ] {
+        let (st, v, h) = srv.req(Method::GET, path, None, None).await;
+        assert_eq!(
+            (st, v["detail"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(detail)),
+            "{path}"
+        );
+        assert_eq!(
+            h["content-type"], "application/json",
+            "{path}: as the official middleware"
+        );
+    }
+}
