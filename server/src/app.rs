@@ -6,7 +6,7 @@ use crate::cache::CacheBackend;
 use crate::cache::local::{LocalCache, RedisCache};
 use crate::config::{Settings, StoreTarget};
 use crate::metrics::Metrics;
-use crate::ratelimit::{Limiter, RedisLimiter, TokenBucketLimiter};
+use crate::ratelimit::Limiters;
 use crate::redis_handle::RedisHandle;
 use crate::store::PostgresStore;
 use crate::store::SqliteStore;
@@ -100,36 +100,15 @@ pub fn state_for(settings: Settings, store: DynStore) -> anyhow::Result<AppState
         Some(backend)
     };
     let store = layers::stack(store, &metrics, cache);
-    let rl = &config.rate_limit;
-    let token_burst = rl.per_token_per_minute.max(1);
-    let (ip_limiter, token_limiter): (Arc<dyn Limiter>, Arc<dyn Limiter>) = match &redis {
-        Some(r) => (
-            Arc::new(RedisLimiter::new(
-                r.clone(),
-                &format!("{}:rl:ip", c.key_prefix),
-                rl.per_ip_per_minute,
-                rl.burst,
-            )),
-            Arc::new(RedisLimiter::new(
-                r.clone(),
-                &format!("{}:rl:token", c.key_prefix),
-                rl.per_token_per_minute,
-                token_burst,
-            )),
-        ),
-        None => (
-            Arc::new(TokenBucketLimiter::new(rl.per_ip_per_minute, rl.burst)),
-            Arc::new(TokenBucketLimiter::new(
-                rl.per_token_per_minute,
-                token_burst,
-            )),
-        ),
-    };
+    let limiters = Arc::new(Limiters::new(
+        &config.rate_limit,
+        redis.as_ref(),
+        &c.key_prefix,
+    ));
     Ok(AppState {
         store,
         tokens: Arc::new(tokens),
-        ip_limiter,
-        token_limiter,
+        limiters,
         redis,
         metrics,
         config: Arc::new(config),

@@ -1,5 +1,5 @@
-//! Token-bucket rate limiting per key (client IP, token). Defaults follow the official registry's ingress:
-//! 180 requests per minute per IP with a burst of 540. [`TokenBucketLimiter`] keeps buckets in process;
+//! Token-bucket rate limiting per key: reads per client address, writes per client address (the official
+//! registry's ingress: 180 per minute, burst 540) and writes per token. [`TokenBucketLimiter`] keeps buckets in process;
 //! [`RedisLimiter`] shares them across replicas (one atomic Lua script per request) and falls back to its
 //! own in-process buckets whenever Redis does not answer.
 
@@ -145,6 +145,55 @@ impl Limiter for RedisLimiter {
     }
 }
 
+/// The three limiters a request may meet ([`crate::config::RateLimitConfig`]).
+pub struct Limiters {
+    pub read_ip: Arc<dyn Limiter>,
+    pub write_ip: Arc<dyn Limiter>,
+    pub write_token: Arc<dyn Limiter>,
+}
+
+impl Limiters {
+    /// Shared through Redis (keys under `<key_prefix>:rl:`) when it is configured, else in process.
+    pub fn new(
+        rl: &crate::config::RateLimitConfig,
+        redis: Option<&Arc<RedisHandle>>,
+        key_prefix: &str,
+    ) -> Limiters {
+        let make = |name: &str, per_minute: u32, burst: u32| -> Arc<dyn Limiter> {
+            match redis {
+                Some(r) => Arc::new(RedisLimiter::new(
+                    r.clone(),
+                    &format!("{key_prefix}:rl:{name}"),
+                    per_minute,
+                    burst,
+                )),
+                None => Arc::new(TokenBucketLimiter::new(per_minute, burst)),
+            }
+        };
+        Limiters {
+            read_ip: make("read-ip", rl.reads_per_ip_per_minute, rl.read_burst),
+            write_ip: make("ip", rl.writes_per_ip_per_minute, rl.write_burst),
+            write_token: make(
+                "token",
+                rl.writes_per_token_per_minute,
+                rl.writes_per_token_per_minute,
+            ),
+        }
+    }
+}
+
+/// The client address in `X-Forwarded-For` entries (all headers, in order) behind `trusted` proxies: each
+/// trusted proxy appends the address it received the request from, so the client is the `trusted`-th entry
+/// from the right; anything further left was written by the client itself. `None` (use the peer) when no
+/// proxy is trusted or there is no entry; with fewer entries than proxies, the leftmost.
+pub fn forwarded_client<'a>(entries: &[&'a str], trusted: u32) -> Option<&'a str> {
+    let trusted = usize::try_from(trusted).unwrap_or(usize::MAX);
+    if trusted == 0 || entries.is_empty() {
+        return None;
+    }
+    Some(entries[entries.len().saturating_sub(trusted)])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,5 +223,18 @@ mod tests {
         let t0 = Instant::now();
         let passed = (0..1000).filter(|_| l.check_at("ip", t0).is_ok()).count();
         assert_eq!(passed, 540);
+    }
+
+    #[test]
+    fn the_client_is_the_entry_the_outermost_trusted_proxy_appended() {
+        // The client sent "1.1.1.1" itself; the ingress appended the real peer 2.2.2.2.
+        let xff = ["1.1.1.1", "2.2.2.2"];
+        assert_eq!(forwarded_client(&xff, 0), None);
+        assert_eq!(forwarded_client(&xff, 1), Some("2.2.2.2"));
+        // Load balancer + ingress: the load balancer appended the client, the ingress the load balancer.
+        let xff = ["6.6.6.6", "3.3.3.3", "10.0.0.7"];
+        assert_eq!(forwarded_client(&xff, 2), Some("3.3.3.3"));
+        assert_eq!(forwarded_client(&xff, 5), Some("6.6.6.6"));
+        assert_eq!(forwarded_client(&[], 1), None);
     }
 }

@@ -148,8 +148,8 @@ async fn redis_outage_degrades_and_recovers_by_itself() {
     let srv = TestServer::start_with(Kind::Sqlite, |c| {
         with_redis(url.clone(), prefix("outage"))(c);
         c.rate_limit.enabled = true;
-        c.rate_limit.per_ip_per_minute = 6000;
-        c.rate_limit.burst = 1000;
+        c.rate_limit.reads_per_ip_per_minute = 6000;
+        c.rate_limit.read_burst = 1000;
     })
     .await;
     srv.publish(Some(ADMIN_TOKEN), &server("com.example/out", "1.0.0"))
@@ -256,8 +256,8 @@ async fn shared_rate_limit_is_exact_under_parallel_load_across_replicas() {
     let p = prefix("rl");
     let limit = |c: &mut Config| {
         c.rate_limit.enabled = true;
-        c.rate_limit.per_ip_per_minute = 1; // refill is negligible during the test
-        c.rate_limit.burst = 40;
+        c.rate_limit.reads_per_ip_per_minute = 1; // refill is negligible during the test
+        c.rate_limit.read_burst = 40;
     };
     let a = TestServer::start_with(Kind::Sqlite, |c| {
         with_redis(redis_url(), p.clone())(c);

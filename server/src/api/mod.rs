@@ -22,7 +22,6 @@ pub mod write;
 use crate::auth::TokenSet;
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::ratelimit::Limiter;
 use crate::store::DynStore;
 use axum::Router;
 use axum::body::Body;
@@ -50,8 +49,7 @@ pub struct AppState {
     pub tokens: Arc<TokenSet>,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
-    pub ip_limiter: Arc<dyn Limiter>,
-    pub token_limiter: Arc<dyn Limiter>,
+    pub limiters: Arc<crate::ratelimit::Limiters>,
     /// The shared Redis, when configured (readiness may depend on it).
     pub redis: Option<Arc<crate::redis_handle::RedisHandle>>,
     /// Set on SIGTERM: `/readyz` fails so load balancers stop sending traffic before the listener closes.
@@ -283,21 +281,25 @@ async fn problem_json(req: Request, next: Next) -> Response {
     out
 }
 
+/// The client's address: the peer, or behind `rate_limit.trusted_proxies` proxies the `X-Forwarded-For`
+/// entry the outermost trusted proxy appended (entries further left are the client's own word).
 fn client_ip(s: &AppState, req: &Request) -> String {
-    let forwarded = req
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(str::trim)
-        .filter(|v| !v.is_empty());
-    if let (true, Some(ip)) = (s.config.rate_limit.trust_forwarded_for, forwarded) {
-        return ip.to_owned();
-    }
-    req.extensions()
+    let peer = req
+        .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+        .unwrap_or_else(|| "unknown".into());
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect();
+    crate::ratelimit::forwarded_client(&forwarded, s.config.rate_limit.trusted_proxies)
+        .map_or(peer, str::to_owned)
 }
 
 async fn rate_limit(State(s): State<AppState>, req: Request, next: Next) -> Response {
@@ -314,18 +316,26 @@ async fn rate_limit(State(s): State<AppState>, req: Request, next: Next) -> Resp
         .with_header(header::RETRY_AFTER, HeaderValue::from(secs))
         .into_response()
     };
-    if let Err(retry) = s.ip_limiter.check(&client_ip(&s, &req)).await {
-        return refuse("per client IP", retry);
-    }
     let is_write = !matches!(*req.method(), Method::GET | Method::HEAD);
-    let auth = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    if let (true, Some(auth)) = (is_write, auth)
-        && let Err(retry) = s.token_limiter.check(&crate::auth::sha256_hex(auth)).await
-    {
-        return refuse("per token", retry);
+    let ip = client_ip(&s, &req);
+    if is_write {
+        if let Err(retry) = s.limiters.write_ip.check(&ip).await {
+            return refuse("writes per client address", retry);
+        }
+        // Keyed on who the token is, so no spelling of the header (spaces, case) gets a fresh bucket. An
+        // unknown token is refused by the handler; the per-address limit above already counted it.
+        let who = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|h| s.tokens.authorize(h).ok());
+        if let Some(p) = who
+            && let Err(retry) = s.limiters.write_token.check(&p.name).await
+        {
+            return refuse("writes per token", retry);
+        }
+    } else if let Err(retry) = s.limiters.read_ip.check(&ip).await {
+        return refuse("reads per client address", retry);
     }
     next.run(req).await
 }

@@ -188,21 +188,31 @@ impl Default for CacheConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimitConfig {
     pub enabled: bool,
-    pub per_ip_per_minute: u32,
-    pub burst: u32,
-    pub per_token_per_minute: u32,
-    pub trust_forwarded_for: bool,
+    /// Reads (GET/HEAD) per client address. Generous: clients walk whole listings (`thv` pages at
+    /// `limit=1`), and inside a cluster many of them share one source address (a node, an egress proxy).
+    pub reads_per_ip_per_minute: u32,
+    pub read_burst: u32,
+    /// Writes per client address, as the official registry's ingress limits every request.
+    pub writes_per_ip_per_minute: u32,
+    pub write_burst: u32,
+    /// Writes per authenticated token (keyed on the token's identity, not on the header's spelling).
+    pub writes_per_token_per_minute: u32,
+    /// How many proxies in front of the server append to `X-Forwarded-For` (ingress controller, load
+    /// balancer): the client address is the entry the outermost of them appended. 0: the peer address.
+    pub trusted_proxies: u32,
 }
 
 impl Default for RateLimitConfig {
     fn default() -> Self {
-        // The official registry's ingress: 180 requests/minute per client IP, burst multiplier 3.
         RateLimitConfig {
             enabled: true,
-            per_ip_per_minute: 180,
-            burst: 540,
-            per_token_per_minute: 60,
-            trust_forwarded_for: false,
+            reads_per_ip_per_minute: 3000,
+            read_burst: 1000,
+            // The official registry's ingress: 180 requests/minute per client IP, burst multiplier 3.
+            writes_per_ip_per_minute: 180,
+            write_burst: 540,
+            writes_per_token_per_minute: 60,
+            trusted_proxies: 0,
         }
     }
 }
@@ -370,11 +380,19 @@ impl Config {
                 .into_connection_info()
                 .map_err(|e| anyhow::anyhow!("cache.redis_url: {e}"))?;
         }
-        if self.rate_limit.enabled
-            && (self.rate_limit.per_ip_per_minute == 0 || self.rate_limit.burst == 0)
+        let rl = &self.rate_limit;
+        if rl.enabled
+            && [
+                rl.reads_per_ip_per_minute,
+                rl.read_burst,
+                rl.writes_per_ip_per_minute,
+                rl.write_burst,
+                rl.writes_per_token_per_minute,
+            ]
+            .contains(&0)
         {
             bail!(
-                "rate_limit: per_ip_per_minute and burst must be > 0 when rate_limit.enabled is true"
+                "rate_limit: every rate and burst must be > 0 when rate_limit.enabled is true (turn the limiter off with rate_limit.enabled: false)"
             );
         }
         // A bare word that is not a level parses as a target name and silences every log: refuse it.

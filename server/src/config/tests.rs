@@ -20,7 +20,8 @@ fn defaults_run_sqlite_on_loopback() {
     assert_eq!(c.server.listen, "127.0.0.1:8080");
     assert_eq!(c.storage.backend, Backend::Sqlite);
     assert!(c.storage.migrate_on_start);
-    assert_eq!(c.rate_limit.per_ip_per_minute, 180);
+    assert_eq!(c.rate_limit.writes_per_ip_per_minute, 180);
+    assert_eq!(c.rate_limit.reads_per_ip_per_minute, 3000);
 }
 
 #[test]

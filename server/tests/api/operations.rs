@@ -134,25 +134,104 @@ async fn request_ids_cors_and_gzip(#[values(Kind::Sqlite)] k: Kind) {
 
 #[rstest]
 #[tokio::test]
-async fn rate_limit_answers_429_with_retry_after(#[values(Kind::Sqlite)] k: Kind) {
+async fn reads_and_writes_have_separate_limits_with_retry_after(#[values(Kind::Sqlite)] k: Kind) {
     let srv = TestServer::start_with(k, |c| {
-        c.rate_limit.per_ip_per_minute = 60;
-        c.rate_limit.burst = 5;
+        c.rate_limit.reads_per_ip_per_minute = 60;
+        c.rate_limit.read_burst = 5;
     })
     .await;
     let mut codes = Vec::new();
-    for _ in 0..8 {
-        let (st, _, h) = srv.req(Method::GET, "/v0.1/servers", None, None).await;
+    for _ in 0..7 {
+        let (st, v, h) = srv.req(Method::GET, "/v0.1/servers", None, None).await;
         codes.push(st.as_u16());
         if st == StatusCode::TOO_MANY_REQUESTS {
             assert!(h["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+            assert!(
+                v["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("reads per client address"),
+                "{v}"
+            );
         }
     }
-    assert_eq!(codes, [200, 200, 200, 200, 200, 429, 429, 429]);
+    assert_eq!(codes, [200, 200, 200, 200, 200, 429, 429]);
+    // Reads used up do not stop writes: they have their own buckets.
+    let (st, v) = srv
+        .publish(Some(PUBLISHER_TOKEN), &server("com.example/rl", "1.0.0"))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(
         srv.get("/healthz").await.0,
         StatusCode::OK,
         "probes are never rate limited"
+    );
+}
+
+/// The per-token limit counts the token's identity: padding or re-casing the header gets no fresh bucket.
+#[rstest]
+#[tokio::test]
+async fn the_token_limit_cannot_be_bypassed_by_spelling_the_header_differently(
+    #[values(Kind::Sqlite)] k: Kind,
+) {
+    let srv = TestServer::start_with(k, |c| c.rate_limit.writes_per_token_per_minute = 3).await;
+    let mut codes = Vec::new();
+    for (i, auth) in [
+        format!("Bearer {PUBLISHER_TOKEN}"),
+        format!("Bearer   {PUBLISHER_TOKEN}  "),
+        format!("bearer {PUBLISHER_TOKEN}"),
+        format!("BEARER {PUBLISHER_TOKEN}   "),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let resp = srv
+            .client
+            .post(format!("{}/v0.1/publish", srv.base))
+            .header("authorization", auth)
+            .json(&server("com.example/rl", &format!("1.0.{i}")))
+            .send()
+            .await
+            .unwrap();
+        codes.push(resp.status().as_u16());
+    }
+    assert_eq!(codes, [200, 200, 200, 429]);
+}
+
+/// Behind one trusted proxy the client is the entry that proxy appended (the rightmost): what a client
+/// writes further left does not buy it a fresh bucket.
+#[rstest]
+#[tokio::test]
+async fn forwarded_for_is_read_from_the_right(#[values(Kind::Sqlite)] k: Kind) {
+    let srv = TestServer::start_with(k, |c| {
+        c.rate_limit.read_burst = 2;
+        c.rate_limit.reads_per_ip_per_minute = 1;
+        c.rate_limit.trusted_proxies = 1;
+    })
+    .await;
+    let get = |xff: &'static str| {
+        let srv = &srv;
+        async move {
+            srv.client
+                .get(format!("{}/v0.1/servers", srv.base))
+                .header("x-forwarded-for", xff)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let spoofed = [
+        get("1.1.1.1, 203.0.113.9").await,
+        get("2.2.2.2, 203.0.113.9").await,
+        get("3.3.3.3, 203.0.113.9").await,
+    ];
+    assert_eq!(spoofed, [200, 200, 429]);
+    assert_eq!(
+        get("203.0.113.10").await,
+        200,
+        "another client, another bucket"
     );
 }
 
