@@ -12,6 +12,8 @@ pub const OFFICIAL_META_KEY: &str = "io.modelcontextprotocol.registry/official";
 pub const MAX_VERSIONS_PER_SERVER: usize = 10_000;
 /// `statusMessage` longer than this is rejected (huma `maxLength`; also the status body's structure rule).
 pub const MAX_STATUS_MESSAGE_CHARS: usize = 500;
+/// Longest server name (the official `maxLength`): a `search` longer than this can match nothing.
+pub const MAX_NAME_CHARS: usize = 200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -11,8 +11,10 @@ fn unescape(name: &str, raw: &str) -> Result<String, Problem> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
+            // Two hex digits exactly: `from_str_radix` alone would also take a sign (`%+1`).
             let hex = bytes
                 .get(i + 1..i + 3)
+                .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
                 .and_then(|h| std::str::from_utf8(h).ok());
             match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                 Some(b) => out.push(b),
@@ -101,5 +103,8 @@ mod tests {
         assert!(unescape("n", "bad%ZZ").is_err());
         assert!(unescape("n", "bad%2").is_err());
         assert!(unescape("n", "%FF").is_err());
+        // A sign is not a hex digit (Rust's from_str_radix would accept "+1" and "-0").
+        assert!(unescape("n", "a%+1").is_err());
+        assert!(unescape("n", "a%-0").is_err());
     }
 }

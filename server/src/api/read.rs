@@ -16,11 +16,20 @@ pub async fn list_servers(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
     let q = query::list_query(&query::params(raw.as_deref()))?;
-    let rows = s
-        .store
-        .list(&q)
-        .await
-        .map_err(|e| Problem::from_store(e, "Failed to get list of servers"))?;
+    // A search longer than the longest possible name matches nothing: answered as such without asking the
+    // store (SQLite refuses LIKE patterns of ~50k characters; no backend needs to see one).
+    let impossible = q
+        .search
+        .as_ref()
+        .is_some_and(|t| t.chars().count() > crate::model::MAX_NAME_CHARS);
+    let rows = if impossible {
+        Vec::new()
+    } else {
+        s.store
+            .list(&q)
+            .await
+            .map_err(|e| Problem::from_store(e, "Failed to get list of servers"))?
+    };
     let next = (rows.len() == q.limit)
         .then(|| rows.last().map(Cursor::of))
         .flatten();

@@ -277,7 +277,7 @@ static SCHEMA_URI: Node = Node::Str(StrRules {
 });
 static NAME: Node = Node::Str(StrRules {
     min: Some(3),
-    max: Some(200),
+    max: Some(crate::model::MAX_NAME_CHARS),
     pattern: Some(Pattern::ServerName),
     ..plain()
 });

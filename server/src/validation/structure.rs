@@ -36,6 +36,9 @@ pub(crate) fn validate(node: &Node, path: &str, value: &Value, errs: &mut Vec<Fi
         Node::Map(item) => match value {
             Value::Object(obj) => {
                 for (k, v) in obj {
+                    if k.contains('\0') {
+                        errs.push(err(path, "expected keys without NUL characters", value));
+                    }
                     validate(item, &format!("{path}.{k}"), v, errs);
                 }
             }
@@ -44,6 +47,8 @@ pub(crate) fn validate(node: &Node, path: &str, value: &Value, errs: &mut Vec<Fi
         Node::FreeObject => {
             if !value.is_object() {
                 errs.push(err(path, "expected object", value));
+            } else {
+                nul_in_free_form(path, value, errs);
             }
         }
     }
@@ -87,11 +92,40 @@ fn validate_struct(
     }
 }
 
+/// NULs inside free-form values (the publisher `_meta`), keys included.
+fn nul_in_free_form(path: &str, value: &Value, errs: &mut Vec<FieldError>) {
+    match value {
+        Value::String(s) if s.contains('\0') => {
+            errs.push(err(path, "expected string without NUL characters", value));
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                nul_in_free_form(&format!("{path}[{i}]"), v, errs);
+            }
+        }
+        Value::Object(obj) => {
+            for (k, v) in obj {
+                if k.contains('\0') {
+                    errs.push(err(path, "expected keys without NUL characters", value));
+                }
+                nul_in_free_form(&format!("{path}.{k}"), v, errs);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn validate_str(rules: &StrRules, path: &str, value: &Value, errs: &mut Vec<FieldError>) {
     let Some(s) = value.as_str() else {
         errs.push(err(path, "expected string", value));
         return;
     };
+    // No backend can hold a NUL (PostgreSQL text refuses it; SQLite would cut comparisons at it): refused
+    // here, at the field, on every backend alike.
+    if s.contains('\0') {
+        errs.push(err(path, "expected string without NUL characters", value));
+        return;
+    }
     let len = s.chars().count();
     if let Some(min) = rules.min
         && len < min

@@ -6,6 +6,7 @@
 mod common;
 
 mod bodies;
+mod hostile;
 mod operations;
 mod publish;
 mod reads;
