@@ -3,7 +3,8 @@
 
 use crate::api::AppState;
 use crate::cache::CacheBackend;
-use crate::cache::local::{LocalCache, RedisCache};
+use crate::cache::memory::LocalCache;
+use crate::cache::redis::RedisCache;
 use crate::config::{Settings, StoreTarget};
 use crate::metrics::Metrics;
 use crate::ratelimit::Limiters;
@@ -95,7 +96,7 @@ pub fn state_for(settings: Settings, store: DynStore) -> anyhow::Result<AppState
                 cache.spawn_recovery_watch();
                 cache
             }
-            None => LocalCache::new(c.ttl),
+            None => LocalCache::new(c.ttl, c.max_bytes),
         };
         Some(backend)
     };

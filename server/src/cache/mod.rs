@@ -1,4 +1,4 @@
-//! Read cache for list pages, version lists and gets: the backends ([`local`]) behind the store layer
+//! Read cache for list pages, version lists and gets: the backends ([`memory`], [`redis`]) behind the store layer
 //! [`crate::store::layers::cached::Cached`].
 //!
 //! Invalidation is by generation, so it is exact and works across replicas: every cached entry's key
@@ -12,7 +12,8 @@
 //! not reach Redis marks an outage; when Redis answers again the cache's epoch is bumped, which retires
 //! every entry written before the outage.
 
-pub mod local;
+pub mod memory;
+pub mod redis;
 
 use async_trait::async_trait;
 

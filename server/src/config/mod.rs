@@ -169,6 +169,8 @@ pub struct CacheConfig {
     pub redis_password_file: String,
     #[serde(with = "duration")]
     pub ttl: Duration,
+    /// Bytes the in-process cache may hold (without Redis); Redis bounds its own memory.
+    pub max_bytes: usize,
     pub required_for_readiness: bool,
 }
 
@@ -179,6 +181,7 @@ impl Default for CacheConfig {
             redis_url: String::new(),
             redis_password_file: String::new(),
             ttl: Duration::from_secs(30),
+            max_bytes: 64 * 1024 * 1024,
             required_for_readiness: false,
         }
     }

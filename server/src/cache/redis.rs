@@ -1,83 +1,10 @@
-//! In-process cache backends: the generation scheme of the module docs, in memory ([`LocalCache`]), and
-//! over Redis ([`RedisCache`]).
+//! The cache over Redis ([`RedisCache`]): the generation scheme of the module docs, shared by replicas.
 
 use super::{CacheBackend, Lookup, Scope};
 use crate::redis_handle::RedisHandle;
 use async_trait::async_trait;
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
-/// Above this many entries the local cache drops everything expired, then everything.
-const MAX_LOCAL_ENTRIES: usize = 20_000;
-
-pub struct LocalCache {
-    ttl: Duration,
-    inner: Mutex<LocalInner>,
-}
-
-#[derive(Default)]
-struct LocalInner {
-    generations: HashMap<String, u64>,
-    entries: HashMap<String, (Instant, Vec<u8>)>,
-}
-
-fn scope_key(scope: &Scope) -> String {
-    match scope {
-        Scope::Lists => "lists".into(),
-        Scope::Server(n) => format!("server:{n}"),
-    }
-}
-
-impl LocalCache {
-    pub fn new(ttl: Duration) -> Arc<Self> {
-        Arc::new(LocalCache {
-            ttl,
-            inner: Mutex::new(LocalInner::default()),
-        })
-    }
-}
-
-#[async_trait]
-impl CacheBackend for LocalCache {
-    fn kind(&self) -> &'static str {
-        "local"
-    }
-    async fn get(&self, scope: &Scope, key: &str) -> Lookup {
-        let inner = self.inner.lock().expect("cache lock");
-        let sk = scope_key(scope);
-        let g = inner.generations.get(&sk).copied().unwrap_or(0).to_string();
-        match inner.entries.get(&format!("{sk}|{g}|{key}")) {
-            Some((expires, v)) if *expires > Instant::now() => Lookup::Hit(v.clone()),
-            _ => Lookup::Miss(g),
-        }
-    }
-    async fn put(&self, scope: &Scope, generation: &str, key: &str, value: Vec<u8>) {
-        let mut inner = self.inner.lock().expect("cache lock");
-        if inner.entries.len() >= MAX_LOCAL_ENTRIES {
-            let now = Instant::now();
-            inner.entries.retain(|_, (exp, _)| *exp > now);
-            if inner.entries.len() >= MAX_LOCAL_ENTRIES {
-                inner.entries.clear();
-            }
-        }
-        let k = format!("{}|{generation}|{key}", scope_key(scope));
-        inner.entries.insert(k, (Instant::now() + self.ttl, value));
-    }
-    async fn invalidate(&self, name: &str) {
-        let mut inner = self.inner.lock().expect("cache lock");
-        for sk in [
-            scope_key(&Scope::Lists),
-            scope_key(&Scope::Server(name.to_owned())),
-        ] {
-            let g = inner.generations.entry(sk.clone()).or_insert(0);
-            *g += 1;
-            let prefix = format!("{sk}|");
-            inner.entries.retain(|k, _| !k.starts_with(&prefix));
-        }
-    }
-}
+use std::time::Duration;
 
 /// Reads the epoch, the scope's generation and the entry in one round trip.
 const GET_SCRIPT: &str = r"
