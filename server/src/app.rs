@@ -26,16 +26,22 @@ pub async fn open_store(target: &StoreTarget) -> anyhow::Result<DynStore> {
             app,
             migration,
             max_connections,
-        } => Arc::new(PostgresStore::connect_lazy(
+            connect_timeout,
+        } => Arc::new(PostgresStore::connect_lazy_failing_after(
             (**app).clone(),
             migration.as_deref().cloned(),
             *max_connections,
+            *connect_timeout,
         )),
         StoreTarget::Mongo {
             uri,
             password,
             database,
-        } => Arc::new(MongoStore::connect(uri, password.clone(), database).await?),
+            connect_timeout,
+        } => Arc::new(
+            MongoStore::connect_failing_after(uri, password.clone(), database, *connect_timeout)
+                .await?,
+        ),
     })
 }
 
@@ -114,5 +120,6 @@ pub fn state_for(settings: Settings, store: DynStore) -> anyhow::Result<AppState
         metrics,
         config: Arc::new(config),
         draining: Arc::new(AtomicBool::new(false)),
+        schema_checked: Arc::new(AtomicBool::new(false)),
     })
 }

@@ -13,6 +13,45 @@ pub struct Metrics {
     pub store_duration: HistogramVec,
     pub rate_limited: IntCounterVec,
     pub cache_requests: IntCounterVec,
+    /// When the store last answered and last failed to (readiness reads it).
+    pub store_health: StoreHealth,
+}
+
+/// The store's reachability as the requests see it: every operation records whether the store answered
+/// (including "not found" and refusals) or was unavailable. `/readyz` trusts a recent answer instead of
+/// queueing its own probe behind busy requests, so it does not flap under load.
+#[derive(Default)]
+pub struct StoreHealth {
+    /// Milliseconds since `epoch` (+1, so 0 means never).
+    last_answer: std::sync::atomic::AtomicU64,
+    last_failure: std::sync::atomic::AtomicU64,
+    epoch: std::sync::OnceLock<std::time::Instant>,
+}
+
+impl StoreHealth {
+    fn now(&self) -> u64 {
+        let epoch = self.epoch.get_or_init(std::time::Instant::now);
+        epoch.elapsed().as_millis() as u64 + 1
+    }
+
+    pub fn record(&self, answered: bool) {
+        let slot = if answered {
+            &self.last_answer
+        } else {
+            &self.last_failure
+        };
+        slot.fetch_max(self.now(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The store answered within `window` and has not failed since.
+    pub fn recently_answered(&self, window: std::time::Duration) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        let (answer, failure) = (
+            self.last_answer.load(Relaxed),
+            self.last_failure.load(Relaxed),
+        );
+        answer > 0 && answer >= failure && self.now() - answer <= window.as_millis() as u64
+    }
 }
 
 const LATENCY_BUCKETS: &[f64] = &[
@@ -89,6 +128,7 @@ impl Metrics {
             store_duration,
             rate_limited,
             cache_requests,
+            store_health: StoreHealth::default(),
         })
     }
 
@@ -99,5 +139,33 @@ impl Metrics {
             .encode(&self.registry.gather(), &mut buf)
             .expect("text encoding cannot fail");
         String::from_utf8(buf).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StoreHealth;
+    use std::time::Duration;
+
+    #[test]
+    fn a_recent_answer_counts_until_a_failure_or_the_window_ends() {
+        let h = StoreHealth::default();
+        assert!(
+            !h.recently_answered(Duration::from_secs(5)),
+            "never answered"
+        );
+        h.record(true);
+        assert!(h.recently_answered(Duration::from_secs(5)));
+        std::thread::sleep(Duration::from_millis(5));
+        h.record(false);
+        assert!(!h.recently_answered(Duration::from_secs(5)), "failed since");
+        std::thread::sleep(Duration::from_millis(5));
+        h.record(true);
+        assert!(h.recently_answered(Duration::from_secs(5)));
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(
+            !h.recently_answered(Duration::from_millis(10)),
+            "too long ago"
+        );
     }
 }

@@ -54,6 +54,8 @@ pub struct AppState {
     pub redis: Option<Arc<crate::redis_handle::RedisHandle>>,
     /// Set on SIGTERM: `/readyz` fails so load balancers stop sending traffic before the listener closes.
     pub draining: Arc<AtomicBool>,
+    /// Set once `/readyz` found the schema current; until then readiness always probes.
+    pub schema_checked: Arc<AtomicBool>,
 }
 
 impl AppState {

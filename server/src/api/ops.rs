@@ -14,6 +14,8 @@ const OPENAPI_YAML: &str = include_str!("../../openapi.yaml");
 const DOCS_HTML: &str = include_str!("docs.html");
 /// Readiness must answer quickly even when the store hangs: probes have their own short timeouts.
 const READY_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+/// How recent a store answer must be for readiness to trust it without a probe.
+const READY_RECENT_ANSWER: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Build metadata, set by the release build through environment variables at compile time.
 pub fn build_info() -> serde_json::Value {
@@ -39,6 +41,15 @@ pub async fn readyz(State(s): State<AppState>) -> Response {
         )
             .into_response();
     }
+    // A store that answered a request within the last seconds is reachable: no probe to queue behind busy
+    // requests (the pool is theirs), so readiness does not flap under load. Otherwise probe.
+    if s.metrics
+        .store_health
+        .recently_answered(READY_RECENT_ANSWER)
+        && s.schema_checked.load(std::sync::atomic::Ordering::Relaxed)
+    {
+        return ready(&s).await;
+    }
     match tokio::time::timeout(READY_CHECK_TIMEOUT, s.store.schema_state()).await {
         Err(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -60,24 +71,30 @@ pub async fn readyz(State(s): State<AppState>) -> Response {
         )
             .into_response(),
         Ok(Ok(_)) => {
-            if let (true, Some(redis)) = (s.config.cache.required_for_readiness, &s.redis)
-                && !redis.ping().await
-            {
-                return (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    Json(json!({ "status": "unavailable", "error": "redis is unreachable (cache.required_for_readiness)" })),
-                )
-                    .into_response();
-            }
-            let redis = match &s.redis {
-                Some(r) if r.ping().await => Some("up"),
-                Some(_) => Some("degraded"),
-                None => None,
-            };
-            Json(json!({ "status": "ready", "backend": s.store.backend(), "redis": redis }))
-                .into_response()
+            s.schema_checked
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            ready(&s).await
         }
     }
+}
+
+/// The answer once the store is known reachable and its schema current: Redis decides the rest.
+async fn ready(s: &AppState) -> Response {
+    if let (true, Some(redis)) = (s.config.cache.required_for_readiness, &s.redis)
+        && !redis.ping().await
+    {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "unavailable", "error": "redis is unreachable (cache.required_for_readiness)" })),
+        )
+            .into_response();
+    }
+    let redis = match &s.redis {
+        Some(r) if r.ping().await => Some("up"),
+        Some(_) => Some("degraded"),
+        None => None,
+    };
+    Json(json!({ "status": "ready", "backend": s.store.backend(), "redis": redis })).into_response()
 }
 
 pub async fn api_health() -> Response {

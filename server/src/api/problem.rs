@@ -111,10 +111,12 @@ impl Problem {
             }
             StoreError::Unavailable(cause) => {
                 tracing::error!(error = %cause, "{context}: storage error");
+                // Retry-After: the store is retried on every request, so a short wait is enough.
                 Problem::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     format!("{context}: storage unavailable"),
                 )
+                .with_header(header::RETRY_AFTER, HeaderValue::from_static("2"))
             }
         }
     }

@@ -84,6 +84,10 @@ impl std::str::FromStr for Backend {
 pub struct StorageConfig {
     pub backend: Backend,
     pub migrate_on_start: bool,
+    /// How long a request waits for a database connection (PostgreSQL pool, MongoDB server selection)
+    /// before it is answered 503: an outage fails fast instead of queueing requests.
+    #[serde(with = "duration")]
+    pub connect_timeout: Duration,
     pub sqlite: SqliteConfig,
     pub postgres: PostgresConfig,
     pub mongodb: MongoConfig,
@@ -94,6 +98,7 @@ impl Default for StorageConfig {
         StorageConfig {
             backend: Backend::Sqlite,
             migrate_on_start: true,
+            connect_timeout: Duration::from_secs(2),
             sqlite: SqliteConfig::default(),
             postgres: PostgresConfig::default(),
             mongodb: MongoConfig::default(),

@@ -26,11 +26,13 @@ pub enum StoreTarget {
         /// Options for migrations when they run as another role (`migration_url`/`migration_password_file`).
         migration: Option<Box<PgConnectOptions>>,
         max_connections: u32,
+        connect_timeout: std::time::Duration,
     },
     Mongo {
         uri: String,
         password: Option<String>,
         database: String,
+        connect_timeout: std::time::Duration,
     },
 }
 
@@ -88,6 +90,7 @@ fn store_target(config: &Config) -> anyhow::Result<StoreTarget> {
                 app: Box::new(app),
                 migration: migration.map(Box::new),
                 max_connections: s.postgres.max_connections,
+                connect_timeout: s.connect_timeout,
             }
         }
         Backend::Mongodb => {
@@ -102,6 +105,7 @@ fn store_target(config: &Config) -> anyhow::Result<StoreTarget> {
                 )?,
                 password: optional_secret("storage.mongodb.password_file", &m.password_file)?,
                 database: m.database.clone(),
+                connect_timeout: s.connect_timeout,
             }
         }
     })

@@ -8,6 +8,7 @@ mod common;
 mod bodies;
 mod hostile;
 mod operations;
+mod outage;
 mod publish;
 mod reads;
 mod status;

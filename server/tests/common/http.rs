@@ -90,6 +90,40 @@ impl TestServer {
         .await
     }
 
+    /// A registry on the same PostgreSQL schema as `other`, reaching the database through `port` on
+    /// loopback (a proxy the test can cut), failing fast after `connect_timeout`.
+    pub async fn start_through(
+        other: &TestServer,
+        port: u16,
+        connect_timeout: std::time::Duration,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestServer {
+        let opts = other
+            ._store
+            .pg
+            .clone()
+            .expect("start_through needs PostgreSQL");
+        let via = opts.clone().host("127.0.0.1").port(port);
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = base_config(dir.path());
+        tweak(&mut config);
+        let store: mcp_registry::store::DynStore = std::sync::Arc::new(
+            mcp_registry::store::PostgresStore::connect_lazy_failing_after(
+                via,
+                None,
+                10,
+                connect_timeout,
+            ),
+        );
+        let state = app::state_for(config.resolve().unwrap(), store.clone()).unwrap();
+        let test_store = super::TestStore {
+            store,
+            pg: Some(opts),
+            _dir: None,
+        };
+        Self::serve(state, dir, test_store).await
+    }
+
     async fn serve(
         state: mcp_registry::api::AppState,
         dir: tempfile::TempDir,

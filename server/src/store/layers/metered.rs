@@ -38,6 +38,9 @@ impl Layer for Metered {
                 Err(_) => "error",
             };
             self.metrics
+                .store_health
+                .record(!matches!(&out, Err(StoreError::Unavailable(_))));
+            self.metrics
                 .store_duration
                 .with_label_values(&[self.inner.backend(), op, outcome])
                 .observe(start.elapsed().as_secs_f64());

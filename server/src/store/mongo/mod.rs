@@ -48,6 +48,17 @@ pub struct MongoStore {
 impl MongoStore {
     /// Parse the URI and create the client; connecting happens lazily on first use.
     pub async fn connect(uri: &str, password: Option<String>, database: &str) -> StoreResult<Self> {
+        Self::connect_failing_after(uri, password, database, Duration::from_secs(5)).await
+    }
+
+    /// [`Self::connect`] with the time an operation waits for a reachable server before the store is called
+    /// unavailable (`storage.connect_timeout`).
+    pub async fn connect_failing_after(
+        uri: &str,
+        password: Option<String>,
+        database: &str,
+        connect_timeout: Duration,
+    ) -> StoreResult<Self> {
         let mut opts = ClientOptions::parse(uri)
             .await
             .map_err(|e| StoreError::Unavailable(format!("invalid MongoDB URI: {e}")))?;
@@ -62,7 +73,8 @@ impl MongoStore {
             }
         }
         opts.app_name = Some("mcp-registry".into());
-        opts.server_selection_timeout = Some(Duration::from_secs(5));
+        opts.server_selection_timeout = Some(connect_timeout);
+        opts.connect_timeout = Some(connect_timeout);
         let client = Client::with_options(opts).map_err(StoreError::unavailable)?;
         Ok(MongoStore {
             db: client.database(database),

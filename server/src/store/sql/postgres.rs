@@ -26,11 +26,22 @@ impl SqlStore<PostgresDb> {
         migration: Option<PgConnectOptions>,
         max_connections: u32,
     ) -> Self {
-        // Writers to one server queue on its advisory lock while holding a connection, so under a burst
-        // the pool is the queue: wait for a connection as long as a request may take, not less.
+        Self::connect_lazy_failing_after(app, migration, max_connections, DEFAULT_CONNECT_TIMEOUT)
+    }
+
+    /// [`Self::connect_lazy`] with the time a request waits for a connection before the store is called
+    /// unavailable (`storage.connect_timeout`). Short, so an outage answers 503 at once instead of queueing
+    /// requests that clients give up on (and that would commit after they left); a burst of writers of one
+    /// name, who queue on its advisory lock while holding connections, must fit in it.
+    pub fn connect_lazy_failing_after(
+        app: PgConnectOptions,
+        migration: Option<PgConnectOptions>,
+        max_connections: u32,
+        connect_timeout: Duration,
+    ) -> Self {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(30))
+            .acquire_timeout(connect_timeout)
             .connect_lazy_with(app.clone());
         SqlStore {
             db: PostgresDb {
@@ -40,6 +51,9 @@ impl SqlStore<PostgresDb> {
         }
     }
 }
+
+/// `storage.connect_timeout` by default.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The advisory-lock key space of the registry (second argument of `hashtextextended`).
 const LOCK_SEED: i64 = 7150;
