@@ -184,6 +184,12 @@ mod tests {
             is_latest: latest,
         }
     }
+    fn takes_latest(rows: &[VersionMeta], version: &str) -> bool {
+        plan_publish(rows, "com.example/a", version, at(2))
+            .unwrap()
+            .new_is_latest
+    }
+
     fn at(secs: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(secs, 0).unwrap()
     }
@@ -209,32 +215,16 @@ mod tests {
     #[test]
     fn prerelease_after_release_and_build_tie_keep_old_latest() {
         let rows = [row("1.2.3", 1, Status::Active, true)];
-        assert!(
-            !plan_publish(&rows, "com.example/a", "1.2.3-1", at(2))
-                .unwrap()
-                .new_is_latest
-        );
-        assert!(
-            !plan_publish(&rows, "com.example/a", "1.2.3+build", at(2))
-                .unwrap()
-                .new_is_latest
-        );
+        assert!(!takes_latest(&rows, "1.2.3-1"));
+        assert!(!takes_latest(&rows, "1.2.3+build"));
     }
 
     #[test]
     fn non_semver_loses_to_semver_latest() {
         let rows = [row("1.0.0", 1, Status::Active, true)];
-        assert!(
-            !plan_publish(&rows, "com.example/a", "snapshot", at(2))
-                .unwrap()
-                .new_is_latest
-        );
+        assert!(!takes_latest(&rows, "snapshot"));
         let rows = [row("snapshot-a", 1, Status::Active, true)];
-        assert!(
-            plan_publish(&rows, "com.example/a", "snapshot-b", at(2))
-                .unwrap()
-                .new_is_latest
-        );
+        assert!(takes_latest(&rows, "snapshot-b"));
     }
 
     #[test]
