@@ -219,4 +219,6 @@ pub fn pattern_allows(pattern: &str, name: &str) -> bool {
 }
 
 #[cfg(test)]
+mod fixtures;
+#[cfg(test)]
 mod tests;

@@ -2,40 +2,9 @@
 //! with exact locations and official messages.
 
 use super::super::{FieldError, check_semantic};
-use serde_json::{Value, json};
+use serde_json::json;
 
-fn base() -> Value {
-    json!({
-        "$schema": "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json",
-        "name": "io.github.user/weather",
-        "description": "MCP server providing weather data and forecasts.",
-        "version": "1.0.2"
-    })
-}
-
-fn errors(body: &Value) -> Vec<(String, String)> {
-    check_semantic(body)
-        .errors
-        .into_iter()
-        .map(|e| (e.location, e.message))
-        .collect()
-}
-
-fn only(body: &Value) -> (String, String) {
-    let e = errors(body);
-    assert_eq!(e.len(), 1, "{e:?}");
-    e.into_iter().next().unwrap()
-}
-
-fn pair(l: &str, m: &str) -> (String, String) {
-    (l.to_string(), m.to_string())
-}
-
-fn with(key: &str, v: Value) -> Value {
-    let mut b = base();
-    b[key] = v;
-    b
-}
+use super::super::fixtures::*;
 
 #[test]
 fn valid_examples_have_no_findings() {
