@@ -2,7 +2,8 @@
 //! latency (recorded by the store layer [`crate::store::layers::metered::Metered`]), and build info.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 use std::sync::Arc;
 
@@ -13,6 +14,8 @@ pub struct Metrics {
     pub store_duration: HistogramVec,
     pub rate_limited: IntCounterVec,
     pub cache_requests: IntCounterVec,
+    pub connections_open: IntGauge,
+    pub connections_closed: IntCounterVec,
     /// When the store last answered and last failed to (readiness reads it).
     pub store_health: StoreHealth,
 }
@@ -103,6 +106,19 @@ impl Metrics {
             &["cache", "result"],
         )
         .expect("valid metric");
+        let connections_open = IntGauge::new(
+            "mcp_registry_http_connections_open",
+            "Client connections open now",
+        )
+        .expect("valid metric");
+        let connections_closed = IntCounterVec::new(
+            Opts::new(
+                "mcp_registry_http_connections_closed_total",
+                "Connections closed by the server's limits, by reason (header_timeout, idle_timeout, over_limit)",
+            ),
+            &["reason"],
+        )
+        .expect("valid metric");
         let build_info = IntGaugeVec::new(
             Opts::new("mcp_registry_build_info", "Build information; always 1"),
             &["version", "backend"],
@@ -117,6 +133,8 @@ impl Metrics {
             Box::new(store_duration.clone()),
             Box::new(rate_limited.clone()),
             Box::new(cache_requests.clone()),
+            Box::new(connections_open.clone()),
+            Box::new(connections_closed.clone()),
             Box::new(build_info),
         ] {
             registry.register(c).expect("metric registered once");
@@ -128,6 +146,8 @@ impl Metrics {
             store_duration,
             rate_limited,
             cache_requests,
+            connections_open,
+            connections_closed,
             store_health: StoreHealth::default(),
         })
     }

@@ -105,6 +105,13 @@ impl Problem {
                 Problem::bad_request(why.to_string())
             }
             StoreError::Rejected(why) => Problem::bad_request(context).with_cause(why.to_string()),
+            StoreError::Abandoned => {
+                tracing::info!("{context}: the request ended first; the write was not committed");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("{context}: request abandoned"),
+                )
+            }
             StoreError::Fatal(cause) => {
                 tracing::error!(error = %cause, "{context}: storage error");
                 Problem::new(StatusCode::INTERNAL_SERVER_ERROR, context.to_owned())

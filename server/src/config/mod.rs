@@ -44,6 +44,14 @@ pub struct ServerConfig {
     pub shutdown_grace: Duration,
     pub cors_allowed_origins: Vec<String>,
     pub gzip: bool,
+    pub max_connections: usize,
+    pub max_header_bytes: usize,
+    #[serde(with = "duration")]
+    pub header_read_timeout: Duration,
+    #[serde(with = "duration")]
+    pub idle_timeout: Duration,
+    #[serde(with = "duration")]
+    pub body_read_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -57,6 +65,13 @@ impl Default for ServerConfig {
             shutdown_grace: Duration::from_secs(30),
             cors_allowed_origins: vec!["*".into()],
             gzip: true,
+            max_connections: 1024,
+            max_header_bytes: 64 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            // Longer than the idle timeout of the balancers in front (60 s for nginx and most cloud
+            // ones): the balancer closes first, so no request races the close.
+            idle_timeout: Duration::from_secs(75),
+            body_read_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -352,6 +367,33 @@ impl Config {
             bail!(
                 "server.body_limit: {} bytes is too small (minimum 1024)",
                 self.server.body_limit
+            );
+        }
+        let srv = &self.server;
+        if srv.max_connections == 0 {
+            bail!("server.max_connections must be at least 1");
+        }
+        if srv.max_header_bytes < 1024 {
+            bail!(
+                "server.max_header_bytes: {} bytes is too small (minimum 1024)",
+                srv.max_header_bytes
+            );
+        }
+        for (key, d) in [
+            ("server.header_read_timeout", srv.header_read_timeout),
+            ("server.idle_timeout", srv.idle_timeout),
+            ("server.body_read_timeout", srv.body_read_timeout),
+            ("server.request_timeout", srv.request_timeout),
+        ] {
+            if d.is_zero() {
+                bail!("{key} must be longer than 0s");
+            }
+        }
+        if srv.body_read_timeout >= srv.request_timeout {
+            bail!(
+                "server.body_read_timeout ({}) must be shorter than server.request_timeout ({}): a slow body is answered 408 before the request times out",
+                humantime::format_duration(srv.body_read_timeout),
+                humantime::format_duration(srv.request_timeout)
             );
         }
         match self.storage.backend {

@@ -7,6 +7,7 @@
 //!   the decision of what to write is made by the pure planners in [`plan`], identical for all backends.
 
 pub mod layers;
+pub mod liveness;
 pub mod mongo;
 pub mod plan;
 pub mod sql;
@@ -36,6 +37,10 @@ pub enum StoreError {
     /// The backend could not be reached or failed; the API answers 5xx/503 and hides the cause from clients.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    /// The request a write ran for ended (its client left, or it timed out) before the write committed, so
+    /// it was not committed ([`liveness`]). Nobody is waiting for this answer; it is not a store failure.
+    #[error("the request ended before the write was committed")]
+    Abandoned,
     /// A failure that retrying will not fix, e.g. a migration the database refuses (missing privileges).
     #[error("{0}")]
     Fatal(String),

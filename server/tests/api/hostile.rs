@@ -68,7 +68,7 @@ async fn nul_characters_in_a_body_are_422_at_their_field(
 }
 
 /// A search longer than the longest name can match nothing: an empty page, without a store query (SQLite
-/// refuses LIKE patterns of ~50,000 characters).
+/// refuses LIKE patterns of ~50,000 characters). A request target over 8 KiB is 414 before any of that.
 #[rstest]
 #[tokio::test]
 async fn an_overlong_search_is_an_empty_page(
@@ -77,7 +77,7 @@ async fn an_overlong_search_is_an_empty_page(
     let srv = TestServer::start(k).await;
     srv.publish(Some(PUBLISHER_TOKEN), &server("com.example/long", "1.0.0"))
         .await;
-    for n in [201, 60_000] {
+    for n in [201, 8_000] {
         let (st, v) = srv
             .get(&format!("/v0.1/servers?search={}", "a".repeat(n)))
             .await;
@@ -87,6 +87,11 @@ async fn an_overlong_search_is_an_empty_page(
             "{n}"
         );
     }
+    let (st, v) = srv
+        .get(&format!("/v0.1/servers?search={}", "a".repeat(60_000)))
+        .await;
+    assert_eq!(st, StatusCode::URI_TOO_LONG, "{v}");
+    assert_eq!(v["status"], 414, "problem JSON: {v}");
     let (_, v) = srv
         .get(&format!("/v0.1/servers?search={}", "com.example/long"))
         .await;
@@ -95,4 +100,36 @@ async fn an_overlong_search_is_an_empty_page(
 
 fn corpus_schema() -> &'static str {
     "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json"
+}
+
+/// Values longer than anything the registry stores, up to the request-target limit, in every place a read
+/// takes a string: answered as "nothing there" by every backend, never a storage error.
+#[rstest]
+#[tokio::test]
+async fn overlong_read_parameters_find_nothing(
+    #[values(Kind::Sqlite, Kind::Postgres, Kind::Mongo)] k: Kind,
+) {
+    let srv = TestServer::start(k).await;
+    srv.publish(Some(PUBLISHER_TOKEN), &server("com.example/long", "1.0.0"))
+        .await;
+    let long = "a".repeat(7_000);
+    // A cursor sorting after every name: nothing follows it.
+    let (st, v) = srv
+        .get(&format!("/v0.1/servers?cursor={}", "z".repeat(7_000)))
+        .await;
+    assert_eq!((st, &v["servers"]), (StatusCode::OK, &json!([])), "cursor");
+    let (st, v) = srv.get(&format!("/v0.1/servers?version={long}")).await;
+    assert_eq!(
+        (st, &v["servers"]),
+        (StatusCode::OK, &json!([])),
+        "version filter"
+    );
+    for path in [
+        format!("/v0.1/servers/com.example%2F{long}/versions"),
+        format!("/v0.1/servers/com.example%2F{long}/versions/latest"),
+        format!("/v0.1/servers/com.example%2Flong/versions/{long}"),
+    ] {
+        let (st, v) = srv.get(&path).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{}…: {v}", &path[..40]);
+    }
 }

@@ -6,6 +6,7 @@
 mod common;
 
 mod bodies;
+mod connections;
 mod hostile;
 mod operations;
 mod outage;

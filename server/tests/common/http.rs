@@ -176,6 +176,11 @@ impl TestServer {
         (reply.status, reply.body, reply.headers)
     }
 
+    /// How to reach this server's PostgreSQL schema directly (panics on other backends).
+    pub fn pg_options(&self) -> sqlx::postgres::PgConnectOptions {
+        self._store.pg.clone().expect("a PostgreSQL test server")
+    }
+
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         let (s, v, _) = self.req(Method::GET, path, None, None).await;
         (s, v)

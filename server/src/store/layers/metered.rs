@@ -35,6 +35,7 @@ impl Layer for Metered {
                 Ok(_) => "ok",
                 Err(StoreError::NotFound(_)) => "not_found",
                 Err(StoreError::Rejected(_)) => "rejected",
+                Err(StoreError::Abandoned) => "abandoned",
                 Err(_) => "error",
             };
             self.metrics

@@ -282,6 +282,7 @@ impl Store for MongoStore {
             let existing = self.load_meta(&new.name).await?;
             let now = crate::model::now();
             let plan = plan::plan_publish(&existing, &new.name, &new.version, now)?;
+            super::liveness::still_wanted()?;
             let d = doc! {
                 "name": &new.name, "version": &new.version, "server_json": &new.server_json,
                 "status": "active", "status_message": Bson::Null,
@@ -307,6 +308,7 @@ impl Store for MongoStore {
         self.locked(&new.name, async {
             let existing = self.load_meta(&new.name).await?;
             plan::check_edit_target(&existing, &new.version)?;
+            super::liveness::still_wanted()?;
             self.versions_coll()
                 .update_one(
                     doc! { "name": &new.name, "version": &new.version },
@@ -324,6 +326,7 @@ impl Store for MongoStore {
         self.locked(name, async {
             let existing = self.load_meta(name).await?;
             let plan = plan::plan_status(&existing, version, change, crate::model::now())?;
+            super::liveness::still_wanted()?;
             for u in &plan.updates {
                 let mut set = doc! {
                     "status": u.status.as_str(),

@@ -400,6 +400,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         .await?;
         D::after_insert(&mut tx, &new.name).await?;
         let rec = fetch_one::<D>(&mut tx, &new.name, &new.version).await?;
+        super::liveness::still_wanted()?;
         tx.commit().await?;
         Ok(rec)
     }
@@ -420,6 +421,7 @@ impl<D: Dialect> Store for SqlStore<D> {
             .execute(&mut tx)
             .await?;
         let rec = fetch_one::<D>(&mut tx, &new.name, &new.version).await?;
+        super::liveness::still_wanted()?;
         tx.commit().await?;
         Ok(rec)
     }
@@ -475,6 +477,7 @@ impl<D: Dialect> Store for SqlStore<D> {
                     .await?
             }
         };
+        super::liveness::still_wanted()?;
         tx.commit().await?;
         Ok(out)
     }
