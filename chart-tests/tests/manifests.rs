@@ -352,6 +352,38 @@ fn config_changes_roll_the_pods() {
     );
 }
 
+/// Every config.yaml a chart renders (the server's and the migrations') is one the server accepts: its
+/// parser refuses unknown keys and wrong types, so a chart value mapped to a key the server does not have, or
+/// a duration it cannot read, fails here and not in a crash-looping pod.
+#[test]
+fn every_rendered_config_is_accepted_by_the_server() {
+    use mcp_registry::config::{Config, Overrides};
+    let dir = tempfile::tempdir().unwrap();
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for r in renders() {
+        for cm in r.of_kind("ConfigMap") {
+            let Some(map) = cm["data"].as_object() else {
+                continue;
+            };
+            for (key, text) in map.iter().filter(|(k, _)| k.ends_with("config.yaml")) {
+                let path = dir.path().join("config.yaml");
+                std::fs::write(&path, text.as_str().unwrap_or_default()).unwrap();
+                checked += 1;
+                if let Err(e) = Config::load_from(Some(&path), &[], &Overrides::default()) {
+                    problems.push(format!(
+                        "{} {}/{key}: {e:#}",
+                        r.id(),
+                        cm["metadata"]["name"].as_str().unwrap_or("?")
+                    ));
+                }
+            }
+        }
+    }
+    assert!(checked > 0, "no config.yaml rendered");
+    report(problems, "configs the server refuses");
+}
+
 #[test]
 fn termination_grace_covers_the_servers_shutdown() {
     let mut problems = Vec::new();

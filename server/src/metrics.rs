@@ -55,6 +55,22 @@ impl StoreHealth {
         );
         answer > 0 && answer >= failure && self.now() - answer <= window.as_millis() as u64
     }
+
+    /// The store failed within `window` and has not answered since.
+    pub fn recently_failed(&self, window: std::time::Duration) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        let (answer, failure) = (
+            self.last_answer.load(Relaxed),
+            self.last_failure.load(Relaxed),
+        );
+        failure > answer && self.now() - failure <= window.as_millis() as u64
+    }
+
+    /// The store answered at some point within `window`, whatever happened since.
+    pub fn answered_within(&self, window: std::time::Duration) -> bool {
+        let answer = self.last_answer.load(std::sync::atomic::Ordering::Relaxed);
+        answer > 0 && self.now() - answer <= window.as_millis() as u64
+    }
 }
 
 const LATENCY_BUCKETS: &[f64] = &[

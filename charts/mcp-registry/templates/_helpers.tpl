@@ -212,6 +212,8 @@ never needs the tokens or the Redis password.
 {{- toYaml (dict "storage" $storage "log" $v.config.log) -}}
 {{- else -}}
 {{- $_ := set $storage "migrate_on_start" (eq $mode "none") -}}
+{{- $_ := set $storage "connect_timeout" $v.database.connectTimeout -}}
+{{- $_ := set $storage "unready_after" $v.database.unreadyAfter -}}
 {{- $cfg := deepCopy $v.config -}}
 {{- $_ := set $cfg.server "listen" "0.0.0.0:8080" -}}
 {{- $_ := set $cfg.server "shutdown_drain" (printf "%ds" (int $v.shutdown.drainSeconds)) -}}

@@ -33,7 +33,15 @@ pub async fn healthz() -> Response {
 }
 
 /// Readiness: not draining, store reachable, schema current.
+///
+/// Before its first successful check a pod is never ready without its store (a pod that cannot reach its
+/// database, say after an upgrade with wrong credentials, never enters the Service). Once it has been
+/// ready, an outage shorter than `storage.unready_after` keeps it ready, marked `"store": "unreachable"`:
+/// when the database restarts or fails over, every replica loses it at once, and taking them all out of
+/// the Service would turn fast 503s and cached reads into refused connections. A longer outage, or one of
+/// this pod alone, takes it out.
 pub async fn readyz(State(s): State<AppState>) -> Response {
+    use std::sync::atomic::Ordering::Relaxed;
     if s.is_draining() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -41,45 +49,54 @@ pub async fn readyz(State(s): State<AppState>) -> Response {
         )
             .into_response();
     }
-    // A store that answered a request within the last seconds is reachable: no probe to queue behind busy
-    // requests (the pool is theirs), so readiness does not flap under load. Otherwise probe.
-    if s.metrics
-        .store_health
-        .recently_answered(READY_RECENT_ANSWER)
-        && s.schema_checked.load(std::sync::atomic::Ordering::Relaxed)
-    {
-        return ready(&s).await;
-    }
-    match tokio::time::timeout(READY_CHECK_TIMEOUT, s.store.schema_state()).await {
-        Err(_) => (
+    let health = &s.metrics.store_health;
+    let was_ready = s.schema_checked.load(Relaxed);
+    // Requests have told recently whether the store answers: trust them instead of queueing a probe
+    // behind busy requests (the pool is theirs), so readiness neither flaps under load nor waits out a
+    // connect timeout during an outage. Otherwise probe.
+    let unreachable = if was_ready && health.recently_answered(READY_RECENT_ANSWER) {
+        None
+    } else if was_ready && health.recently_failed(READY_RECENT_ANSWER) {
+        Some("store unreachable (see the server log)")
+    } else {
+        match tokio::time::timeout(READY_CHECK_TIMEOUT, s.store.schema_state()).await {
+            Err(_) => Some("store did not answer within 2s"),
+            Ok(Err(e)) => {
+                // The cause can name hosts and users: log it, answer generically.
+                tracing::warn!(error = %e, "readiness: store unreachable");
+                Some("store unreachable (see the server log)")
+            }
+            Ok(Ok(schema)) if !schema.is_current() => {
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Json(json!({ "status": "schema behind", "pending_migrations": schema.pending() })),
+                )
+                    .into_response();
+            }
+            Ok(Ok(_)) => {
+                s.schema_checked.store(true, Relaxed);
+                None
+            }
+        }
+    };
+    match unreachable {
+        None => ready(&s, "up").await,
+        Some(_)
+            if s.schema_checked.load(Relaxed)
+                && health.answered_within(s.config.storage.unready_after) =>
+        {
+            ready(&s, "unreachable").await
+        }
+        Some(error) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "unavailable", "error": "store did not answer within 2s" })),
+            Json(json!({ "status": "unavailable", "error": error })),
         )
             .into_response(),
-        Ok(Err(e)) => {
-            // The cause can name hosts and users: log it, answer generically.
-            tracing::warn!(error = %e, "readiness: store unreachable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "error": "store unreachable (see the server log)" })),
-            )
-                .into_response()
-        }
-        Ok(Ok(schema)) if !schema.is_current() => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "schema behind", "pending_migrations": schema.pending() })),
-        )
-            .into_response(),
-        Ok(Ok(_)) => {
-            s.schema_checked
-                .store(true, std::sync::atomic::Ordering::Relaxed);
-            ready(&s).await
-        }
     }
 }
 
 /// The answer once the store is known reachable and its schema current: Redis decides the rest.
-async fn ready(s: &AppState) -> Response {
+async fn ready(s: &AppState, store: &str) -> Response {
     if let (true, Some(redis)) = (s.config.cache.required_for_readiness, &s.redis)
         && !redis.ping().await
     {
@@ -94,7 +111,8 @@ async fn ready(s: &AppState) -> Response {
         Some(_) => Some("degraded"),
         None => None,
     };
-    Json(json!({ "status": "ready", "backend": s.store.backend(), "redis": redis })).into_response()
+    Json(json!({ "status": "ready", "backend": s.store.backend(), "store": store, "redis": redis }))
+        .into_response()
 }
 
 pub async fn api_health() -> Response {

@@ -103,6 +103,9 @@ pub struct StorageConfig {
     /// before it is answered 503: an outage fails fast instead of queueing requests.
     #[serde(with = "duration")]
     pub connect_timeout: Duration,
+    /// How long the store may be unreachable before `/readyz` fails (once it has been ready).
+    #[serde(with = "duration")]
+    pub unready_after: Duration,
     pub sqlite: SqliteConfig,
     pub postgres: PostgresConfig,
     pub mongodb: MongoConfig,
@@ -114,6 +117,7 @@ impl Default for StorageConfig {
             backend: Backend::Sqlite,
             migrate_on_start: true,
             connect_timeout: Duration::from_secs(2),
+            unready_after: Duration::from_secs(30),
             sqlite: SqliteConfig::default(),
             postgres: PostgresConfig::default(),
             mongodb: MongoConfig::default(),

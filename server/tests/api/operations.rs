@@ -13,6 +13,7 @@ async fn operational_endpoints(#[values(Kind::Sqlite, Kind::Postgres, Kind::Mong
     let (st, v) = srv.get("/readyz").await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["status"], "ready");
+    assert_eq!(v["store"], "up");
     assert_eq!(srv.get("/v0.1/health").await.1["status"], "ok");
     assert_eq!(srv.get("/v0/ping").await.1, json!({"pong": true}));
     assert_eq!(

@@ -1,6 +1,6 @@
 //! The database goes away under a running registry (a TCP proxy in front of PostgreSQL, cut and restored):
-//! writes fail fast with 503 and `Retry-After`, cached reads keep answering, readiness follows the store,
-//! and everything works again once the database is back.
+//! writes fail fast with 503 and `Retry-After`, cached reads keep answering, readiness holds for
+//! `storage.unready_after` and then follows the store, and everything works again once the database is back.
 
 use super::*;
 use std::sync::Arc;
@@ -57,6 +57,8 @@ impl Proxy {
     }
 }
 
+const UNREADY_AFTER: Duration = Duration::from_secs(6);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_outage_fails_writes_fast_and_serves_cached_reads() {
     let direct = TestServer::start(Kind::Postgres).await;
@@ -69,6 +71,7 @@ async fn a_database_outage_fails_writes_fast_and_serves_cached_reads() {
     .await;
     let srv = TestServer::start_through(&direct, proxy.port, Duration::from_secs(2), |c| {
         c.cache.ttl = Duration::from_secs(300);
+        c.storage.unready_after = UNREADY_AFTER;
     })
     .await;
     let (st, v) = srv
@@ -110,10 +113,18 @@ async fn a_database_outage_fails_writes_fast_and_serves_cached_reads() {
         StatusCode::OK,
         "cached reads answer during the outage"
     );
+    let (st, v) = srv.get("/readyz").await;
     assert_eq!(
-        srv.get("/readyz").await.0,
+        (st, &v["store"]),
+        (StatusCode::OK, &json!("unreachable")),
+        "a short outage keeps the pod in the Service: {v}"
+    );
+    tokio::time::sleep(UNREADY_AFTER.saturating_sub(t.elapsed()) + Duration::from_secs(1)).await;
+    let (st, v) = srv.get("/readyz").await;
+    assert_eq!(
+        st,
         StatusCode::SERVICE_UNAVAILABLE,
-        "readiness follows the store"
+        "past storage.unready_after readiness follows the store: {v}"
     );
 
     proxy.restore().await;
@@ -142,4 +153,26 @@ async fn a_database_outage_fails_writes_fast_and_serves_cached_reads() {
         v["metadata"]["count"], 2,
         "every acknowledged publish is there: {v}"
     );
+}
+
+/// `storage.unready_after` covers only a pod that has been ready: one that never reached its store (wrong
+/// address or credentials after an upgrade) never enters the Service.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pod_that_never_reached_its_store_is_not_ready() {
+    let direct = TestServer::start(Kind::Postgres).await;
+    let url = url::Url::parse(&common::postgres_url()).unwrap();
+    let proxy = Proxy::start(format!(
+        "{}:{}",
+        url.host_str().unwrap(),
+        url.port().unwrap_or(5432)
+    ))
+    .await;
+    proxy.cut();
+    let srv = TestServer::start_through(&direct, proxy.port, Duration::from_secs(1), |_| {}).await;
+    let (st, v) = srv.get("/readyz").await;
+    assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert_eq!(v["status"], "unavailable", "{v}");
+    proxy.restore().await;
+    let (st, v) = srv.get("/readyz").await;
+    assert_eq!((st, &v["store"]), (StatusCode::OK, &json!("up")), "{v}");
 }
