@@ -20,6 +20,7 @@ pub mod diagnostics;
 pub mod helm;
 pub mod images;
 pub mod leftovers;
+pub mod load;
 pub mod namespace;
 pub mod pods;
 pub mod portforward;
@@ -27,6 +28,7 @@ pub mod progress;
 pub mod reader;
 pub mod registry;
 pub mod rollout;
+pub mod stack;
 pub mod summary;
 pub mod wait;
 

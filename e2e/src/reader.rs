@@ -108,7 +108,7 @@ fn truncate(s: &str, n: usize) -> String {
 }
 
 /// Full error chain of a reqwest error (the top level alone says only "error sending request").
-fn chain(e: &reqwest::Error) -> String {
+pub fn chain(e: &reqwest::Error) -> String {
     let mut s = e.to_string();
     let mut src = std::error::Error::source(e);
     while let Some(c) = src {

@@ -69,7 +69,8 @@ impl Registry {
         self.get("/readyz").await
     }
 
-    fn doc(name: &str, version: &str) -> Value {
+    /// A minimal server.json for `name` at `version`.
+    pub fn server_doc(name: &str, version: &str) -> Value {
         json!({"$schema": SCHEMA, "name": name, "description": "e2e test server", "version": version})
     }
 
@@ -82,7 +83,12 @@ impl Registry {
         self.get("/healthz").await?;
         for v in ["1.0.0", "1.1.0"] {
             let r = self
-                .call(Method::POST, "/v0.1/publish", Some(Self::doc(name, v)), 200)
+                .call(
+                    Method::POST,
+                    "/v0.1/publish",
+                    Some(Self::server_doc(name, v)),
+                    200,
+                )
                 .await?;
             anyhow::ensure!(
                 r["server"]["name"] == name && r["server"]["version"] == v,
@@ -93,7 +99,7 @@ impl Registry {
         self.call(
             Method::POST,
             "/v0.1/publish",
-            Some(Self::doc(name, "1.1.0")),
+            Some(Self::server_doc(name, "1.1.0")),
             400,
         )
         .await?;

@@ -3,7 +3,8 @@
 //! - `{"step", "passed", "seconds", "check"?}` — a step of `e2e/run` (tools, build, cluster up, …); a step
 //!   with `"check": true` is a test of its own (actionlint) and counts in the total;
 //! - `{"test", "passed", "seconds"}` — one test of the Rust suites ([`crate::report_outcome`]);
-//! - `{"test", "scenario", "seconds", "requests"?, "failed_requests"?}` — a scenario inside a test.
+//! - `{"test", "scenario", "seconds", "requests"?, "failed_requests"?, "figures"?}` — a scenario inside a
+//!   test; `figures` (the fault drills' measurements, in words) is printed on its own line under the row.
 //!
 //! The last line is `e2e: N passed, M failed`; a run with nothing that passed is a failure.
 
@@ -107,12 +108,16 @@ pub fn render(report: &str) -> Summary {
                     v["test"].as_str().unwrap_or_default(),
                     v["scenario"].as_str().unwrap_or_default()
                 );
-                format!(
+                let row = format!(
                     "{name:<36} {:>8} {:>9} {:>16}",
                     secs(v),
                     count(v, "requests"),
                     count(v, "failed_requests")
-                )
+                );
+                match v["figures"].as_str() {
+                    Some(f) => format!("{row}\n    {f}"),
+                    None => row,
+                }
             })
             .collect(),
     );
@@ -161,14 +166,21 @@ mod tests {
 {"test": "cluster-network", "passed": true, "seconds": 21.0}
 {"test": "postgres-stack", "scenario": "upgrade", "seconds": 40.5, "requests": 780, "failed_requests": 0}
 {"test": "postgres-stack", "passed": true, "seconds": 120.3}
+{"test": "fault-drills", "scenario": "database-pod-deleted", "seconds": 60.0, "requests": 900, "failed_requests": 0, "figures": "writes failed within 2.1s"}
+{"test": "fault-drills", "passed": true, "seconds": 200.0}
 "#;
 
     #[test]
     fn counts_tests_and_check_steps() {
         let s = render(RUN);
-        assert_eq!((s.passed, s.failed), (3, 0));
+        assert_eq!((s.passed, s.failed), (4, 0));
         assert!(s.ok());
-        assert!(s.text.ends_with("e2e: 3 passed, 0 failed\n"), "{}", s.text);
+        assert!(s.text.ends_with("e2e: 4 passed, 0 failed\n"), "{}", s.text);
+        assert!(
+            s.text.contains("\n    writes failed within 2.1s\n"),
+            "figures under their scenario: {}",
+            s.text
+        );
         assert!(s.text.contains("postgres-stack/upgrade"), "{}", s.text);
         assert!(s.text.contains("780"), "{}", s.text);
     }
@@ -179,7 +191,7 @@ mod tests {
             "{RUN}{}\n",
             r#"{"step": "local cluster up", "passed": false, "seconds": 3.0}"#
         ));
-        assert_eq!((s.passed, s.failed), (3, 1));
+        assert_eq!((s.passed, s.failed), (4, 1));
         assert!(!s.ok());
         // The step that ran a failed test is not a second failure.
         let s = render(concat!(

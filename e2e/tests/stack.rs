@@ -13,114 +13,17 @@
 use e2e::helm::Release;
 use e2e::namespace::{self, TestEnv};
 use e2e::reader::{Limits, Reader, Stats, Target};
-use e2e::registry::{self, Published, Registry};
+use e2e::registry::{Published, Registry};
+use e2e::stack::{
+    RELEASE, connect, helm_timeout, install, record, release, server_pods, service_base,
+};
 use e2e::wait::{self, Check};
-use e2e::{leftovers, portforward, repo_root, report, rollout, unique_suffix};
-use k8s_openapi::api::core::v1::{ConfigMap, Pod, Service};
-use kube::api::ListParams;
-use kube::{Api, Client};
-use serde_json::{Value, json};
+use e2e::{leftovers, rollout, unique_suffix};
+use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const RELEASE: &str = "reg";
-const SERVICE: &str = "reg-mcp-registry";
-const PORT: i32 = 8080;
-const SERVER_PODS: &str = "app.kubernetes.io/instance=reg,app.kubernetes.io/component=server";
 const UPGRADED_URL: &str = "http://registry-e2e-upgraded.invalid";
-
-fn release(env: &TestEnv, extra: &[&str]) -> Release {
-    let dir = repo_root().join("e2e/tests/values");
-    let mut values = vec![env.settings.values_file.clone(), dir.join("e2e.yaml")];
-    values.extend(extra.iter().map(|f| dir.join(f)));
-    Release {
-        name: RELEASE.into(),
-        namespace: env.ns.clone(),
-        chart: repo_root().join("charts/mcp-registry-stack"),
-        values,
-        set: Vec::new(),
-    }
-}
-
-/// One JSON line per scenario for e2e/run's summary.
-fn record(env: &TestEnv, scenario: &str, started: Instant, stats: Option<&Stats>) {
-    let secs = started.elapsed().as_secs_f64();
-    report(
-        &env.settings,
-        json!({
-            "test": env.progress.label(), "scenario": scenario, "seconds": (secs * 10.0).round() / 10.0,
-            "requests": stats.map(|s| s.total), "failed_requests": stats.map(|s| s.failed),
-        }),
-    );
-}
-
-fn helm_timeout(env: &TestEnv) -> (Duration, Duration) {
-    let t = env.settings.rollout_timeout;
-    (t, t + Duration::from_secs(60))
-}
-
-/// Install, roll out, and check that the pods reach their stores by Service name.
-async fn install(
-    env: &TestEnv,
-    rel: &Release,
-    backend: &str,
-    workloads: &[&str],
-) -> anyhow::Result<()> {
-    let (t, outer) = helm_timeout(env);
-    env.helm.run(&env.helm.install_args(rel, t), outer).await?;
-    let names = rollout::wait_all(
-        &env.cluster.client,
-        &env.ns,
-        workloads.len(),
-        t,
-        &env.progress,
-    )
-    .await?;
-    env.progress
-        .log(format!("rolled out: {}", names.join(", ")));
-    for w in workloads {
-        anyhow::ensure!(
-            names.iter().any(|n| n == w),
-            "{w} is missing (found {names:?})"
-        );
-    }
-    // The registry's config names its stores by Service name (no IPs), so /readyz=ready below can only
-    // mean that name resolution worked inside the registry image.
-    let cm = Api::<ConfigMap>::namespaced(env.cluster.client.clone(), &env.ns)
-        .get(SERVICE)
-        .await?;
-    let config = cm
-        .data
-        .and_then(|d| d.get("config.yaml").cloned())
-        .unwrap_or_default();
-    let store_host = format!(
-        "@{RELEASE}-{}:",
-        if backend == "postgres" {
-            "postgresql"
-        } else {
-            backend
-        }
-    );
-    anyhow::ensure!(
-        config.contains(&store_host),
-        "config.yaml does not reach the store as {store_host}: {config}"
-    );
-    anyhow::ensure!(
-        config.contains(&format!("redis://{RELEASE}-redis:")),
-        "config.yaml has no redis://{RELEASE}-redis: {config}"
-    );
-    Ok(())
-}
-
-/// A port-forward to a ready registry pod plus a client holding the admin token.
-async fn connect(env: &TestEnv) -> anyhow::Result<(portforward::PortForward, Registry)> {
-    let client = &env.cluster.client;
-    let pf =
-        portforward::to_service(client, &env.ns, SERVICE, PORT, Duration::from_secs(60)).await?;
-    let token = registry::admin_token(client, &env.ns, RELEASE).await?;
-    let reg = Registry::new(pf.url(), Some(token))?;
-    Ok((pf, reg))
-}
 
 /// /readyz must say ready, on `backend`, with Redis up: both stores were reached by their Service names.
 async fn assert_ready(env: &TestEnv, reg: &Registry, backend: &str) -> anyhow::Result<()> {
@@ -147,13 +50,6 @@ async fn assert_ready(env: &TestEnv, reg: &Registry, backend: &str) -> anyhow::R
         if backend == "postgres" { "postgresql" } else { backend }
     ));
     Ok(())
-}
-
-async fn server_pods(client: &Client, ns: &str) -> anyhow::Result<Vec<Pod>> {
-    Ok(Api::<Pod>::namespaced(client.clone(), ns)
-        .list(&ListParams::default().labels(SERVER_PODS))
-        .await?
-        .items)
 }
 
 /// After a rollout: wait until every server pod runs `image` and none is terminating (the old pods drain
@@ -192,32 +88,9 @@ async fn openapi_servers(reg: &Registry) -> anyhow::Result<Value> {
     Ok(doc["servers"].clone())
 }
 
-/// Starts the reader against the Service's ClusterIP (see reader.rs for why), after checking the host can
-/// reach it at all — otherwise every request would fail for a reason unrelated to the release.
+/// Starts the reader against the Service's ClusterIP (see reader.rs for why).
 async fn start_reader(env: &TestEnv, published: &Published) -> anyhow::Result<Reader> {
-    let svc = Api::<Service>::namespaced(env.cluster.client.clone(), &env.ns)
-        .get(SERVICE)
-        .await?;
-    let ip = svc
-        .spec
-        .and_then(|s| s.cluster_ip)
-        .ok_or_else(|| anyhow::anyhow!("{SERVICE} has no ClusterIP"))?;
-    let base = format!("http://{ip}:{PORT}");
-    let probe = Registry::new(&base, None)?;
-    wait::until(
-        &format!("{base} (Service ClusterIP) reachable from the test host"),
-        Duration::from_secs(30),
-        Duration::from_secs(1),
-        || async {
-            Ok(match probe.get("/healthz").await {
-                Ok(_) => Check::Done(()),
-                Err(e) => Check::Pending(format!(
-                    "{e:#} — the host needs a route to the Service CIDR (docs/e2e.md)"
-                )),
-            })
-        },
-    )
-    .await?;
+    let base = service_base(env).await?;
     let targets = vec![
         Target {
             path: published.latest_path(),
@@ -363,7 +236,7 @@ async fn postgres_lifecycle(env: TestEnv) -> anyhow::Result<()> {
                 .await
         })
         .await?;
-    record(&env, "install", started, None);
+    record(&env, "install", started, None, None);
 
     let started = Instant::now();
     let stats = p
@@ -395,7 +268,7 @@ async fn postgres_lifecycle(env: TestEnv) -> anyhow::Result<()> {
             },
         )
         .await?;
-    record(&env, "upgrade", started, Some(&stats));
+    record(&env, "upgrade", started, Some(&stats), None);
 
     let started = Instant::now();
     let stats = p
@@ -424,12 +297,12 @@ async fn postgres_lifecycle(env: TestEnv) -> anyhow::Result<()> {
             Ok(stats)
         })
         .await?;
-    record(&env, "rollback", started, Some(&stats));
+    record(&env, "rollback", started, Some(&stats), None);
 
     let started = Instant::now();
     p.step("scenario 4: helm test", helm_test(&env, &base))
         .await?;
-    record(&env, "helm-test", started, None);
+    record(&env, "helm-test", started, None, None);
 
     let started = Instant::now();
     p.step(
@@ -437,7 +310,7 @@ async fn postgres_lifecycle(env: TestEnv) -> anyhow::Result<()> {
         uninstall_and_check(&env, &base),
     )
     .await?;
-    record(&env, "uninstall", started, None);
+    record(&env, "uninstall", started, None, None);
     Ok(())
 }
 
@@ -464,7 +337,7 @@ async fn mongodb_lifecycle(env: TestEnv) -> anyhow::Result<()> {
         .await?;
     p.step("scenario 6: uninstall", uninstall_and_check(&env, &rel))
         .await?;
-    record(&env, "mongodb", started, None);
+    record(&env, "mongodb", started, None, None);
     Ok(())
 }
 
