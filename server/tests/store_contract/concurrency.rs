@@ -158,3 +158,33 @@ contract_test! {
         );
     }
 }
+
+/// Replicas starting at once each run the migrations: together they apply every one exactly once, and each
+/// reports only what it applied itself (the e2e drill reads these reports from the init containers).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_migrators_apply_and_report_each_migration_once() {
+    use mcp_registry::store::Store;
+    let opts = common::postgres_options().await;
+    let tasks: Vec<_> = (0..3)
+        .map(|_| {
+            let store = mcp_registry::store::PostgresStore::connect_lazy(opts.clone(), None, 2);
+            tokio::spawn(async move { store.migrate().await.unwrap() })
+        })
+        .collect();
+    let mut reported = Vec::new();
+    for t in tasks {
+        reported.push(t.await.unwrap());
+    }
+    let all: Vec<i64> = reported.iter().flatten().copied().collect();
+    let distinct: std::collections::BTreeSet<i64> = all.iter().copied().collect();
+    assert_eq!(all.len(), distinct.len(), "reported twice: {reported:?}");
+    let store = mcp_registry::store::PostgresStore::connect_lazy(opts, None, 2);
+    let known: std::collections::BTreeSet<i64> = store
+        .schema_state()
+        .await
+        .unwrap()
+        .known
+        .into_iter()
+        .collect();
+    assert_eq!(distinct, known, "{reported:?}");
+}

@@ -95,24 +95,43 @@ impl Dialect for PostgresDb {
     }
 
     async fn migrate(&self) -> StoreResult<Vec<i64>> {
-        // A one-connection pool of its own: the migration credentials may differ from the app's.
+        // A pool of its own (the migration credentials may differ from the app's): one connection holds
+        // the lock below, the migrator uses the other.
         let pool = PgPoolOptions::new()
-            .max_connections(1)
+            .max_connections(2)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(self.migration.clone())
             .await
             .map_err(|e| StoreError::Unavailable(format!("connect for migration: {e}")))?;
-        let applied: Vec<i64> = sqlx::query_scalar(
-            "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
-        )
-        .fetch_all(&pool)
+        // Under a lock of our own, so that what is read as applied before and what the migrator then
+        // applies belong together: migrators starting at once (one per replica) each report only what they
+        // applied themselves, and together every migration exactly once. The migrator's own lock would
+        // serialise the DDL but not this report.
+        let result = async {
+            let mut lock = pool.acquire().await?;
+            sqlx::query("SELECT pg_advisory_lock(hashtextextended('mcp-registry migrate', $1))")
+                .bind(LOCK_SEED)
+                .execute(&mut *lock)
+                .await?;
+            let applied: Vec<i64> = sqlx::query_scalar(
+                "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+            )
+            .fetch_all(&pool)
+            .await
+            .unwrap_or_default(); // the table does not exist before the first migration
+            let run = MIGRATOR.run(&pool).await;
+            // Closing the pool releases the lock too; release it explicitly all the same.
+            let _ = sqlx::query("SELECT pg_advisory_unlock_all()")
+                .execute(&mut *lock)
+                .await;
+            anyhow::Ok(run.map(|()| applied))
+        }
         .await
-        .unwrap_or_default(); // the table does not exist before the first migration
-        let result = MIGRATOR.run(&pool).await;
+        .map_err(|e| StoreError::Unavailable(format!("lock for migration: {e}")))?;
         pool.close().await;
         // Connecting worked, so a failure here is the migration itself (privileges, a changed migration):
         // retrying will not help.
-        result.map_err(|e| StoreError::Fatal(format!("migration failed: {e}")))?;
+        let applied = result.map_err(|e| StoreError::Fatal(format!("migration failed: {e}")))?;
         Ok(MIGRATOR
             .iter()
             .map(|m| m.version)
