@@ -28,6 +28,72 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const PG_POD: &str = "reg-postgresql-0";
+const PG_CLAIM: &str = "reg-postgresql-data";
+
+/// Drill (a) deletes the database pod: its data must outlive it. Where the cluster has a default
+/// StorageClass (kind) the stack's own claim gets a volume; the local cluster has no provisioner, so the
+/// test makes a hostPath PersistentVolume in a directory of this host (the node) and a claim bound to it.
+/// Returns the `--set` values, and the PersistentVolume to delete afterwards (it is not namespaced).
+async fn database_volume(
+    env: &TestEnv,
+) -> anyhow::Result<(Vec<(String, String)>, Option<(String, std::path::PathBuf)>)> {
+    use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim};
+    use k8s_openapi::api::storage::v1::StorageClass;
+    let client = &env.cluster.client;
+    let classes = Api::<StorageClass>::all(client.clone())
+        .list(&Default::default())
+        .await?;
+    let has_default = classes.items.iter().any(|c| {
+        c.metadata.annotations.as_ref().is_some_and(|a| {
+            a.get("storageclass.kubernetes.io/is-default-class")
+                .map(String::as_str)
+                == Some("true")
+        })
+    });
+    let mut set = vec![(
+        "postgresql.persistence.enabled".to_string(),
+        "true".to_string(),
+    )];
+    if has_default {
+        return Ok((set, None));
+    }
+    let dir = std::path::PathBuf::from(format!("/var/lib/mcp-registry-e2e-volumes/{}", env.ns));
+    std::fs::create_dir_all(&dir)?;
+    // The database runs as its own uid under `restricted`; a hostPath volume gets no fsGroup ownership.
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o777))?;
+    let pv_name = format!("{}-pg", env.ns);
+    let pv: PersistentVolume = serde_json::from_value(json!({
+        "metadata": {"name": pv_name, "labels": {"mcp-registry-e2e": "true"}},
+        "spec": {
+            "capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
+            "persistentVolumeReclaimPolicy": "Retain", "storageClassName": "",
+            "hostPath": {"path": dir.display().to_string(), "type": "Directory"},
+            "claimRef": {"namespace": env.ns, "name": PG_CLAIM},
+        }
+    }))?;
+    Api::<PersistentVolume>::all(client.clone())
+        .create(&Default::default(), &pv)
+        .await?;
+    let pvc: PersistentVolumeClaim = serde_json::from_value(json!({
+        "metadata": {"name": PG_CLAIM},
+        "spec": {
+            "accessModes": ["ReadWriteOnce"], "storageClassName": "", "volumeName": pv_name,
+            "resources": {"requests": {"storage": "1Gi"}},
+        }
+    }))?;
+    Api::<PersistentVolumeClaim>::namespaced(client.clone(), &env.ns)
+        .create(&Default::default(), &pvc)
+        .await?;
+    set.push((
+        "postgresql.persistence.existingClaim".into(),
+        PG_CLAIM.into(),
+    ));
+    env.progress.log(format!(
+        "database volume: hostPath PersistentVolume {pv_name} at {}",
+        dir.display()
+    ));
+    Ok((set, Some((pv_name, dir))))
+}
 
 /// The migration versions this checkout ships (the file names' numeric prefixes).
 fn known_migrations() -> anyhow::Result<BTreeSet<i64>> {
@@ -352,8 +418,27 @@ async fn delete_the_database_pod(
 }
 
 async fn drills(env: TestEnv) -> anyhow::Result<()> {
+    let mut rel = release(&env, &["drills.yaml"]);
+    let (set, volume) = database_volume(&env).await?;
+    rel.set.extend(set);
+    let outcome = run_drills(&env, &rel).await;
+    if let Some((pv, dir)) = volume {
+        // Uninstall first: the volume is in use until the database pod is gone.
+        let (t, outer) = e2e::stack::helm_timeout(&env);
+        let _ = env.helm.run(&env.helm.uninstall_args(&rel, t), outer).await;
+        let _ =
+            Api::<k8s_openapi::api::core::v1::PersistentVolume>::all(env.cluster.client.clone())
+                .delete(&pv, &DeleteParams::default())
+                .await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    outcome
+}
+
+async fn run_drills(env: &TestEnv, rel: &e2e::helm::Release) -> anyhow::Result<()> {
+    let env = env.clone();
     let p = env.progress.clone();
-    let rel = release(&env, &["drills.yaml"]);
+    let rel = rel.clone();
     let workloads = [
         "deployment/reg-mcp-registry",
         "statefulset/reg-postgresql",
