@@ -189,6 +189,34 @@ _build_go_tool() {
   timing "build $name $version" "$t0"
 }
 
+# ensure_official NAME — a command of the official registry's Go module at OFFICIAL_REGISTRY_VERSION, built once
+# into $TOOLS_BIN/NAME-VERSION and linked as NAME: `official-registry` (cmd/registry, the differential tests'
+# reference) or `mcp-publisher` (cmd/publisher, the CLI the auth tests drive). The module needs huma v2.40.0,
+# which the module proxy here refuses: it is built from the downloaded module with huma replaced by
+# HUMA_REPLACE_VERSION.
+ensure_official() {
+  local name=$1 target="$TOOLS_BIN/$1-$OFFICIAL_REGISTRY_VERSION"
+  [ -x "$target" ] || with_lock "official-$name" _build_official "$name" "$target" || exit 1
+  ln -sf "$target" "$TOOLS_BIN/$name"
+}
+_build_official() {
+  local name=$1 target=$2 cmd
+  [ -x "$target" ] && return 0
+  case "$name" in official-registry) cmd=registry ;; mcp-publisher) cmd=publisher ;; *) die "ensure_official: unknown $name" ;; esac
+  command -v go >/dev/null || die "Go is needed to build $name (github.com/modelcontextprotocol/registry) and is not on PATH"
+  local mod src t0; t0=$(now_ms)
+  mod=$(go_module_dir "github.com/modelcontextprotocol/registry@$OFFICIAL_REGISTRY_VERSION") \
+    || die "the Go module proxy does not serve github.com/modelcontextprotocol/registry@$OFFICIAL_REGISTRY_VERSION"
+  src=$(mktemp -d)
+  cp -r "$mod/." "$src" && chmod -R u+w "$src"
+  (cd "$src" && go mod edit -replace "github.com/danielgtaylor/huma/v2=github.com/danielgtaylor/huma/v2@$HUMA_REPLACE_VERSION" \
+    && CGO_ENABLED=0 GOFLAGS="$GOFLAGS -mod=mod" nice go build -o "$target.tmp" "./cmd/$cmd") \
+    || { rm -rf "$src"; die "building $name $OFFICIAL_REGISTRY_VERSION (./cmd/$cmd, huma $HUMA_REPLACE_VERSION) failed (above)"; }
+  rm -rf "$src"
+  mv "$target.tmp" "$target"
+  timing "build $name $OFFICIAL_REGISTRY_VERSION" "$t0"
+}
+
 # ensure_pip_tool NAME VERSION — install a Python CLI into a venv under the cache and link it.
 ensure_pip_tool() {
   with_lock pip _install_pip_tool "$@" || exit 1

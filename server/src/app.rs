@@ -79,6 +79,7 @@ pub fn state_for(settings: Settings, store: DynStore) -> anyhow::Result<AppState
         config,
         redis,
         tokens,
+        exchanges,
         ..
     } = settings;
     if config.auth.dev_mode {
@@ -115,6 +116,7 @@ pub fn state_for(settings: Settings, store: DynStore) -> anyhow::Result<AppState
     Ok(AppState {
         store,
         tokens: Arc::new(tokens),
+        exchanges,
         limiters,
         redis,
         metrics,

@@ -47,6 +47,8 @@ use tracing::Level;
 pub struct AppState {
     pub store: DynStore,
     pub tokens: Arc<TokenSet>,
+    /// The enabled token exchanges (`/auth/*`); `None`: every exchange is off (404).
+    pub exchanges: Option<Arc<crate::auth::exchange::Exchanges>>,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
     pub limiters: Arc<crate::ratelimit::Limiters>,
@@ -81,6 +83,14 @@ fn api_routes(state: &AppState) -> Router<AppState> {
         )
         .route("/servers/{name}/status", patch(write::set_server_status))
         .route("/publish", post(write::publish))
+        .route("/auth/none", post(crate::auth::exchange::none))
+        .route("/auth/dns", post(crate::auth::exchange::dns))
+        .route("/auth/http", post(crate::auth::exchange::http))
+        .route(
+            "/auth/github-oidc",
+            post(crate::auth::exchange::github_oidc),
+        )
+        .route("/auth/oidc", post(crate::auth::exchange::oidc))
         .route("/validate", post(write::validate))
         .route("/health", get(ops::api_health))
         .route("/ping", get(ops::ping))

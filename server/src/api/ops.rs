@@ -190,7 +190,12 @@ pub async fn not_found(uri: Uri) -> Response {
             "Endpoint not found. Did you mean '/v0.1{path}' or '/v0{path}'? See /docs for the API documentation."
         )
     } else {
-        "Endpoint not found. See /docs for the API documentation.".to_owned()
+        return endpoint_not_found().into_response();
     };
     Problem::not_found(detail).into_response()
+}
+
+/// The 404 of a path under a version prefix that is not served (also a disabled token exchange).
+pub fn endpoint_not_found() -> Problem {
+    Problem::not_found("Endpoint not found. See /docs for the API documentation.")
 }

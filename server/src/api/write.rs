@@ -50,9 +50,13 @@ fn parse_body(body: &Bytes) -> ApiResult<Value> {
 }
 
 fn authorize(s: &AppState, header: &str) -> ApiResult<Principal> {
-    s.tokens
-        .authorize(header)
-        .map_err(|e| Problem::new(StatusCode::UNAUTHORIZED, e.to_string()))
+    s.tokens.authorize(header).map_err(|e| {
+        let problem = Problem::new(StatusCode::UNAUTHORIZED, e.to_string());
+        match e {
+            crate::auth::AuthError::BadJwt(why) => problem.with_cause(why),
+            _ => problem,
+        }
+    })
 }
 
 /// The semantic rules (422). The detail is the official one, `what` being "publish" or "edit"; the
@@ -143,7 +147,7 @@ pub async fn edit(
         .await
         .map_err(|e| Problem::from_store(e, "Failed to get current server"))?
         .ok_or_else(|| Problem::not_found("Server not found"))?;
-    if !principal.can_edit() {
+    if !principal.can_edit(&name) {
         return Err(Problem::new(
             StatusCode::FORBIDDEN,
             "You do not have edit permissions for this server",
@@ -191,7 +195,7 @@ fn status_request(
         return Err(Problem::validation(errors));
     }
     let principal = authorize(s, &header.expect("checked above"))?;
-    if !principal.can_publish(name) {
+    if !principal.can_change_status(name) {
         return Err(Problem::new(
             StatusCode::FORBIDDEN,
             "You do not have publish or edit permissions for this server",
@@ -252,7 +256,7 @@ pub async fn delete_version(
 ) -> ApiResult<Response> {
     let header = auth_header(&headers).map_err(|e| Problem::validation([e]))?;
     let principal = authorize(&s, &header)?;
-    if !principal.can_publish(&name) {
+    if !principal.can_change_status(&name) {
         return Err(Problem::new(
             StatusCode::FORBIDDEN,
             "You do not have permission to delete this server",

@@ -1,15 +1,34 @@
-//! Bearer-token authorization for writes. Tokens are known by their SHA-256 (`Config::resolve` hashes the
-//! configured ones), each with the namespaces it may publish to; reads are anonymous.
+//! Bearer-token authorization for writes. Two kinds of token are accepted:
+//!
+//! - static tokens, known by their SHA-256 (`Config::resolve` hashes the configured ones), each with the
+//!   namespaces it may publish to;
+//! - registry tokens ([`jwt`]): short-lived JWTs the token exchanges ([`exchange`]) issue, carrying the
+//!   official `permissions` (publish/edit per name pattern).
+//!
+//! Reads are anonymous.
+
+pub mod exchange;
+pub mod jws;
+pub mod jwt;
+pub mod lookup;
+pub mod oidc;
+pub mod proof;
+pub mod setup;
 
 use crate::validation::pattern_allows;
+use jwt::{Action, RegistryKeys};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Who is calling, after the token was checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub name: String,
+    /// Name patterns it may publish to (and change the status of).
     pub namespaces: Vec<String>,
+    /// Name patterns whose published versions it may edit (PUT); registry tokens only.
+    pub edit: Vec<String>,
     pub admin: bool,
 }
 
@@ -23,9 +42,34 @@ impl Principal {
                 .any(|p| pattern_allows(p, server_name))
     }
 
-    /// May edit published versions (PUT), the official `edit` permission.
-    pub fn can_edit(&self) -> bool {
-        self.admin
+    /// May change the status of versions of `server_name`: `publish` or `edit` permission, as officially.
+    pub fn can_change_status(&self, server_name: &str) -> bool {
+        self.can_publish(server_name) || self.can_edit(server_name)
+    }
+
+    /// May edit published versions of `server_name` (PUT), the official `edit` permission.
+    pub fn can_edit(&self, server_name: &str) -> bool {
+        self.admin || self.edit.iter().any(|p| pattern_allows(p, server_name))
+    }
+
+    /// What a verified registry token may do.
+    fn of_claims(c: &jwt::Claims) -> Principal {
+        let of = |action: Action| -> Vec<String> {
+            c.permissions
+                .iter()
+                .filter(|p| p.action == action)
+                .map(|p| p.resource.clone())
+                .collect()
+        };
+        let (namespaces, edit) = (of(Action::Publish), of(Action::Edit));
+        // `*` for both actions is the official global admin (generic OIDC's `*` permissions).
+        let admin = namespaces.iter().any(|p| p == "*") && edit.iter().any(|p| p == "*");
+        Principal {
+            name: format!("{}:{}", c.auth_method, c.auth_method_sub),
+            namespaces,
+            edit,
+            admin,
+        }
     }
 
     pub fn patterns(&self) -> String {
@@ -67,12 +111,17 @@ pub enum AuthError {
     Malformed,
     #[error("Invalid or expired Registry JWT token")]
     UnknownToken,
+    /// A registry token that failed verification; the reason goes to `errors[0].message`.
+    #[error("Invalid or expired Registry JWT token")]
+    BadJwt(String),
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct TokenSet {
     by_hash: HashMap<[u8; 32], Principal>,
     dev_mode: bool,
+    /// Verifies registry tokens; `None` when no exchange and no JWT key is configured.
+    registry: Option<Arc<RegistryKeys>>,
 }
 
 pub fn sha256_hex(token: &str) -> String {
@@ -96,16 +145,27 @@ impl TokenSet {
                 let p = Principal {
                     name: g.name,
                     namespaces: g.namespaces,
+                    edit: Vec::new(),
                     admin: g.admin,
                 };
                 (g.sha256, p)
             })
             .collect();
-        TokenSet { by_hash, dev_mode }
+        TokenSet {
+            by_hash,
+            dev_mode,
+            registry: None,
+        }
+    }
+
+    /// Also accept registry tokens verified by `keys`.
+    pub fn with_registry_tokens(mut self, keys: Arc<RegistryKeys>) -> TokenSet {
+        self.registry = Some(keys);
+        self
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_hash.is_empty() && !self.dev_mode
+        self.by_hash.is_empty() && !self.dev_mode && self.registry.is_none()
     }
 
     /// Check an `Authorization` header value: `Bearer ` in any case (as officially), then the token.
@@ -122,10 +182,21 @@ impl TokenSet {
         if let Some(p) = self.by_hash.get(&digest) {
             return Ok(p.clone());
         }
+        // A JWT is checked as a registry token, and a bad one is refused with its reason, even in dev
+        // mode (an expired token must say so, not silently become an admin).
+        if let Some(keys) = &self.registry
+            && RegistryKeys::looks_like_jwt(token)
+        {
+            return keys
+                .verify(token)
+                .map(|c| Principal::of_claims(&c))
+                .map_err(|e| AuthError::BadJwt(e.to_string()));
+        }
         if self.dev_mode {
             return Ok(Principal {
                 name: "dev-mode".into(),
                 namespaces: vec!["*".into()],
+                edit: vec!["*".into()],
                 admin: true,
             });
         }
@@ -152,7 +223,7 @@ mod tests {
         let p = set.authorize("Bearer s3cret").unwrap();
         assert!(p.can_publish("com.example/server"));
         assert!(!p.can_publish("com.other/server"));
-        assert!(!p.can_edit());
+        assert!(!p.can_edit("com.example/server"));
         assert_eq!(set.authorize("bearer s3cret").unwrap(), p);
         assert_eq!(set.authorize("Bearer nope"), Err(AuthError::UnknownToken));
         assert_eq!(set.authorize("Basic abc"), Err(AuthError::Malformed));
@@ -165,7 +236,7 @@ mod tests {
     fn admin_may_do_everything() {
         let set = TokenSet::new(vec![grant("root", &[], true)], false);
         let p = set.authorize("Bearer root").unwrap();
-        assert!(p.admin && p.can_edit() && p.can_publish("any.thing/x"));
+        assert!(p.admin && p.can_edit("any.thing/x") && p.can_publish("any.thing/x"));
         assert_eq!(p.patterns(), "* (admin)");
     }
 

@@ -2,10 +2,15 @@
 //! `docs/configuration.md`; unknown keys anywhere are errors that name the key (a typo must not silently
 //! fall back to a default). Secrets come from files (`*_file`), never only inline.
 
+mod auth;
 mod env;
 mod resolve;
 mod secrets;
 
+pub use auth::{
+    ANONYMOUS_NAMESPACE, AuthConfig, DnsExchange, ExchangesConfig, GithubOidcExchange,
+    HttpExchange, JwtConfig, NoneExchange, OidcExchange, OidcIssuerConfig, TokenConfig,
+};
 pub use resolve::{RedisTarget, Settings, StoreTarget};
 pub use secrets::read_secret_file;
 
@@ -242,26 +247,6 @@ impl Default for RateLimitConfig {
             trusted_proxies: 0,
         }
     }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
-#[serde(default, deny_unknown_fields)]
-pub struct AuthConfig {
-    pub dev_mode: bool,
-    pub tokens: Vec<TokenConfig>,
-    pub tokens_file: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
-#[serde(default, deny_unknown_fields)]
-pub struct TokenConfig {
-    pub name: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub sha256: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub token_file: String,
-    pub namespaces: Vec<String>,
-    pub admin: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

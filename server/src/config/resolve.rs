@@ -14,6 +14,8 @@ pub struct Settings {
     pub store: StoreTarget,
     pub redis: Option<RedisTarget>,
     pub tokens: TokenSet,
+    /// The enabled token exchanges (`auth.exchanges`), if any.
+    pub exchanges: Option<std::sync::Arc<crate::auth::exchange::Exchanges>>,
 }
 
 /// Where the store lives, with credentials.
@@ -54,12 +56,17 @@ impl Config {
                 })
             })
             .transpose()?;
-        let tokens = TokenSet::new(grants(&self.auth)?, self.auth.dev_mode);
+        let mut tokens = TokenSet::new(grants(&self.auth)?, self.auth.dev_mode);
+        let (keys, exchanges) = crate::auth::setup::build(&self)?;
+        if let Some(keys) = keys {
+            tokens = tokens.with_registry_tokens(keys);
+        }
         Ok(Settings {
             config: self,
             store,
             redis,
             tokens,
+            exchanges,
         })
     }
 }

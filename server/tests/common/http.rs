@@ -129,7 +129,11 @@ impl TestServer {
         dir: tempfile::TempDir,
         store: super::TestStore,
     ) -> TestServer {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        // A test that needs to know the address before the start (an audience, a public URL) sets
+        // `server.listen` to a port of its own; otherwise any free port.
+        let listener = tokio::net::TcpListener::bind(state.config.server.listen.as_str())
+            .await
+            .unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let client = reqwest::Client::builder().build().unwrap();
