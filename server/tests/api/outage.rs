@@ -108,11 +108,13 @@ async fn a_database_outage_fails_writes_fast_and_serves_cached_reads() {
         took < Duration::from_millis(3500),
         "a write failed after {took:?}, not fast"
     );
-    assert_eq!(
-        srv.get(page).await.0,
-        StatusCode::OK,
-        "cached reads answer during the outage"
-    );
+    let mut served = 0;
+    for _ in 0..20 {
+        if srv.get(page).await.0 == StatusCode::OK {
+            served += 1;
+        }
+    }
+    assert_eq!(served, 20, "cached reads answer during the outage");
     let (st, v) = srv.get("/readyz").await;
     assert_eq!(
         (st, &v["store"]),
@@ -145,6 +147,7 @@ async fn a_database_outage_fails_writes_fast_and_serves_cached_reads() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    let recovered = t.elapsed();
     assert_eq!(srv.get("/readyz").await.0, StatusCode::OK);
     let (_, v) = direct
         .get("/v0.1/servers/com.example%2Foutage/versions")
@@ -152,6 +155,10 @@ async fn a_database_outage_fails_writes_fast_and_serves_cached_reads() {
     assert_eq!(
         v["metadata"]["count"], 2,
         "every acknowledged publish is there: {v}"
+    );
+    // The figures of the drill, for the record (`cargo test … outage -- --nocapture`).
+    eprintln!(
+        "outage drill: a write failed after {took:?} (503, Retry-After 2); {served}/20 cached reads served during the outage; writes recovered {recovered:?} after the database came back; 2 of 2 acknowledged publishes present"
     );
 }
 
