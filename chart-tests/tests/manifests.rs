@@ -475,3 +475,49 @@ fn hpa_managed_deployments_have_no_replicas_and_services_select_pods() {
     }
     report(problems, "HPA/Service problems");
 }
+
+/// An exchange issues registry tokens: without a signing key the render fails and says which credential;
+/// the kubernetes preset mounts a token into the server container only (to read the cluster's JWKS; the
+/// pod's automount stays off) and opens HTTPS egress.
+#[test]
+fn token_exchanges_need_a_signing_key_and_the_kubernetes_preset_reaches_the_api_server() {
+    let err = render_with("mcp-registry", &[], &["auth.exchanges.none.enabled=true"]).unwrap_err();
+    assert!(err.contains("secrets.jwtSigningKey"), "{err}");
+    let docs = render_with(
+        "mcp-registry",
+        &[],
+        &[
+            "auth.exchanges.kubernetes.enabled=true",
+            "secrets.jwtSigningKey.existingSecret=registry-jwt",
+        ],
+    )
+    .expect("render");
+    let pod = &registry_deployment(&docs)["spec"]["template"]["spec"];
+    assert_eq!(pod["automountServiceAccountToken"], false);
+    let mounts = pod["containers"][0]["volumeMounts"].as_array().unwrap();
+    assert!(
+        mounts
+            .iter()
+            .any(|m| m["mountPath"] == "/var/run/secrets/kubernetes.io/serviceaccount"),
+        "{mounts:?}"
+    );
+    let np = docs
+        .iter()
+        .find(|d| d["kind"] == "NetworkPolicy" && d["metadata"]["name"] == "reg-mcp-registry")
+        .or_else(|| docs.iter().find(|d| d["kind"] == "NetworkPolicy"))
+        .expect("a NetworkPolicy");
+    let ports: Vec<i64> = np["spec"]["egress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["ports"].as_array().cloned().unwrap_or_default())
+        .filter_map(|p| p["port"].as_i64())
+        .collect();
+    assert!(ports.contains(&443) && ports.contains(&6443), "{ports:?}");
+    let plain = render_with("mcp-registry", &[], &[]).expect("render");
+    let volumes = &registry_deployment(&plain)["spec"]["template"]["spec"]["volumes"];
+    assert!(
+        !volumes.to_string().contains("serviceAccountToken"),
+        "{volumes}"
+    );
+}

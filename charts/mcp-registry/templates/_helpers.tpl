@@ -138,6 +138,9 @@ ones are rendered into the chart's own Secret (and, for the hook Job, into a hoo
 {{- if $v.auth.tokensFile -}}
 {{- $needed = append $needed (dict "name" "tokensFile" "file" "tokens.yaml" "server" true "what" "auth.tokensFile") -}}
 {{- end -}}
+{{- if eq (include "mcp-registry.exchangesEnabled" .) "true" -}}
+{{- $needed = append $needed (dict "name" "jwtSigningKey" "file" "jwt-signing-key" "server" true "what" "an enabled auth exchange") -}}
+{{- end -}}
 {{- $out := list -}}
 {{- range $needed -}}
 {{- $c := get $v.secrets .name -}}
@@ -230,6 +233,10 @@ never needs the tokens or the Redis password.
 {{- range $v.auth.tokens }}{{ $tokens = append $tokens . }}{{ end -}}
 {{- $auth := dict "dev_mode" $v.auth.devMode "tokens" $tokens -}}
 {{- if $v.auth.tokensFile }}{{ $_ := set $auth "tokens_file" (printf "%s/tokens.yaml" $dir) }}{{ end -}}
+{{- $jwt := dict "ttl" $v.auth.jwt.ttl "issuer" $v.auth.jwt.issuer -}}
+{{- if eq (include "mcp-registry.exchangesEnabled" $ctx) "true" }}{{ $_ := set $jwt "signing_key_file" (printf "%s/jwt-signing-key" $dir) }}{{ end -}}
+{{- $_ := set $auth "jwt" $jwt -}}
+{{- $_ := set $auth "exchanges" (include "mcp-registry.exchanges" $ctx | fromJson) -}}
 {{- $_ := set $cfg "auth" $auth -}}
 {{- toYaml $cfg -}}
 {{- end -}}
@@ -359,4 +366,47 @@ release resources must not share a name), or the existing one named by serviceAc
 {{- else -}}
 {{- include "mcp-registry-common.componentName" (dict "ctx" . "component" "migrations") -}}
 {{- end -}}
+{{- end -}}
+
+{{/* mcp-registry.exchangesEnabled: "true" when any token exchange is on (then registry tokens need a key). */}}
+{{- define "mcp-registry.exchangesEnabled" -}}
+{{- $e := .Values.auth.exchanges -}}
+{{- if or $e.none.enabled $e.dns.enabled $e.http.enabled $e.githubOidc.enabled $e.kubernetes.enabled $e.oidcIssuers .Values.auth.devMode -}}true{{- else -}}false{{- end -}}
+{{- end -}}
+
+{{/* mcp-registry.exchanges -> JSON of config.yaml's `auth.exchanges` from `auth.exchanges` values. */}}
+{{- define "mcp-registry.exchanges" -}}
+{{- $e := .Values.auth.exchanges -}}
+{{- $out := dict "none" (dict "enabled" $e.none.enabled "namespace" $e.none.namespace) -}}
+{{- $_ := set $out "dns" (dict "enabled" $e.dns.enabled "resolver" $e.dns.resolver) -}}
+{{- $_ := set $out "http" (dict "enabled" $e.http.enabled "allow_private_addresses" $e.http.allowPrivateAddresses) -}}
+{{- $_ := set $out "github_oidc" (dict "enabled" $e.githubOidc.enabled "audience" $e.githubOidc.audience) -}}
+{{- $issuers := list -}}
+{{- if $e.kubernetes.enabled -}}
+{{- $k := dict "name" "kubernetes" "preset" "kubernetes" "audience" $e.kubernetes.audience "publish" $e.kubernetes.publish "required_claims" $e.kubernetes.requiredClaims "admin_when" $e.kubernetes.adminWhen -}}
+{{- $issuers = append $issuers $k -}}
+{{- end -}}
+{{- range $e.oidcIssuers }}{{ $issuers = append $issuers . }}{{ end -}}
+{{- $_ := set $out "oidc" (dict "issuers" $issuers) -}}
+{{- toJson $out -}}
+{{- end -}}
+
+{{/* mcp-registry.authEgress -> an egress rule for the exchanges that fetch over HTTPS (JWKS, GitHub, well-known
+URLs; the API server for the kubernetes preset), to `networkPolicy.egress.authTo` or anywhere. Empty when none. */}}
+{{- define "mcp-registry.authEgress" -}}
+{{- $e := .Values.auth.exchanges -}}
+{{- if or $e.http.enabled $e.githubOidc.enabled $e.kubernetes.enabled $e.oidcIssuers }}
+- ports:
+    - port: 443
+      protocol: TCP
+    {{- if $e.kubernetes.enabled }}
+    # The API server's own port behind the kubernetes Service (kubeadm and most distributions).
+    - port: 6443
+      protocol: TCP
+    {{- end }}
+  {{- with .Values.networkPolicy.egress.authTo }}
+  to:
+    {{- include "mcp-registry-common.tpl" (dict "value" . "ctx" $) | nindent 4 }}
+  {{- end }}
+{{- end }}
 {{- end -}}

@@ -1,8 +1,9 @@
-//! Command line: `serve`, `migrate`, `import`, `validate`, `healthcheck`, `smoke`, `config`, `token`,
+//! Command line: `serve`, `migrate`, `import`, `validate`, `healthcheck`, `smoke`, `publish`, `config`, `token`,
 //! `version`. Each subcommand is a small function over the same configuration and application builder.
 
 mod client;
 mod import;
+mod publish;
 
 use crate::config::{Backend, Config, LogFormat, Overrides};
 use crate::{app, serve};
@@ -71,6 +72,8 @@ pub enum Command {
     },
     /// Run an API smoke test against a running registry; exit non-zero on the first failure.
     Smoke(client::SmokeArgs),
+    /// Publish a server.json with a token file, or an identity token exchanged at /v0/auth/oidc.
+    Publish(publish::PublishArgs),
     /// Check or print the configuration.
     Config {
         #[command(subcommand)]
@@ -196,6 +199,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Validate { file } => client::validate_file(&file),
         Command::Healthcheck { url, timeout } => client::healthcheck(&url, timeout).await,
         Command::Smoke(args) => client::smoke(args).await,
+        Command::Publish(args) => publish::publish(args).await,
         Command::Config { action, config } => {
             let config = load(&config, &Overrides::default())?;
             match action {
