@@ -730,3 +730,84 @@ async fn oidc_issuers_grant_from_claims_and_refuse_with_reasons() {
         assert!(msg.contains(reason), "expected {reason:?} in {msg:?}");
     }
 }
+
+/// A GitHub REST API on loopback: `/user` for one token, its organization memberships (admin of one,
+/// member of another).
+async fn fake_github() -> String {
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::routing::get;
+    let authorized = |h: &HeaderMap| {
+        h.get("authorization").and_then(|v| v.to_str().ok()) == Some("Bearer gho_good")
+    };
+    let app = axum::Router::new()
+        .route(
+            "/user",
+            get(move |h: HeaderMap| async move {
+                if authorized(&h) {
+                    Ok(axum::Json(serde_json::json!({"login": "octocat"})))
+                } else {
+                    Err(StatusCode::UNAUTHORIZED)
+                }
+            }),
+        )
+        .route(
+            "/user/memberships/orgs",
+            get(move |h: HeaderMap| async move {
+                if !authorized(&h) {
+                    return Err(StatusCode::UNAUTHORIZED);
+                }
+                Ok(axum::Json(serde_json::json!([
+                    {"state": "active", "role": "admin", "organization": {"login": "octo-org"}},
+                    {"state": "active", "role": "member", "organization": {"login": "other-org"}},
+                ])))
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn github_token_login_grants_the_user_and_its_admin_organizations() {
+    let api = fake_github().await;
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("jwt.key");
+    std::fs::write(&key_file, hex::encode([0x36u8; 32])).unwrap();
+    let srv = TestServer::start_with(Kind::Sqlite, move |c| {
+        c.auth.jwt.signing_key_file = key_file.display().to_string();
+        c.auth.exchanges.github_at.enabled = true;
+        c.auth.exchanges.github_at.api_url = api;
+        c.auth.exchanges.github_at.client_id = "Iv1.test-client".into();
+    })
+    .await;
+    let (_, health) = srv.get("/v0/health").await;
+    assert_eq!(health["github_client_id"], "Iv1.test-client", "{health}");
+    let cli = Cli::new();
+    cli.ok(&[
+        "login",
+        "github",
+        "--registry",
+        &srv.base,
+        "--token",
+        "gho_good",
+    ]);
+    for (name, allowed) in [
+        ("io.github.octocat/tool", true),
+        ("io.github.octo-org/tool", true),
+        ("io.github.other-org/tool", false),
+    ] {
+        let (ok, out) = cli.publish(name, "1.0.0");
+        assert_eq!(ok, allowed, "{name}: {out}");
+    }
+    let bad = Cli::new();
+    let (ok, out) = bad.run(&[
+        "login",
+        "github",
+        "--registry",
+        &srv.base,
+        "--token",
+        "gho_revoked",
+    ]);
+    assert!(!ok && out.contains("401"), "{out}");
+}

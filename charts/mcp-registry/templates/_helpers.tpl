@@ -371,7 +371,7 @@ release resources must not share a name), or the existing one named by serviceAc
 {{/* mcp-registry.exchangesEnabled: "true" when any token exchange is on (then registry tokens need a key). */}}
 {{- define "mcp-registry.exchangesEnabled" -}}
 {{- $e := .Values.auth.exchanges -}}
-{{- if or $e.none.enabled $e.dns.enabled $e.http.enabled $e.githubOidc.enabled $e.kubernetes.enabled $e.oidcIssuers .Values.auth.devMode -}}true{{- else -}}false{{- end -}}
+{{- if or $e.none.enabled $e.dns.enabled $e.http.enabled $e.githubAt.enabled $e.githubOidc.enabled $e.kubernetes.enabled $e.oidcIssuers .Values.auth.devMode -}}true{{- else -}}false{{- end -}}
 {{- end -}}
 
 {{/* mcp-registry.exchanges -> JSON of config.yaml's `auth.exchanges` from `auth.exchanges` values. */}}
@@ -380,6 +380,7 @@ release resources must not share a name), or the existing one named by serviceAc
 {{- $out := dict "none" (dict "enabled" $e.none.enabled "namespace" $e.none.namespace) -}}
 {{- $_ := set $out "dns" (dict "enabled" $e.dns.enabled "resolver" $e.dns.resolver) -}}
 {{- $_ := set $out "http" (dict "enabled" $e.http.enabled "allow_private_addresses" $e.http.allowPrivateAddresses) -}}
+{{- $_ := set $out "github_at" (dict "enabled" $e.githubAt.enabled "api_url" $e.githubAt.apiUrl "client_id" $e.githubAt.clientId) -}}
 {{- $_ := set $out "github_oidc" (dict "enabled" $e.githubOidc.enabled "audience" $e.githubOidc.audience) -}}
 {{- $issuers := list -}}
 {{- if $e.kubernetes.enabled -}}
@@ -395,7 +396,7 @@ release resources must not share a name), or the existing one named by serviceAc
 URLs; the API server for the kubernetes preset), to `networkPolicy.egress.authTo` or anywhere. Empty when none. */}}
 {{- define "mcp-registry.authEgress" -}}
 {{- $e := .Values.auth.exchanges -}}
-{{- if or $e.http.enabled $e.githubOidc.enabled $e.kubernetes.enabled $e.oidcIssuers }}
+{{- if or $e.http.enabled $e.githubAt.enabled $e.githubOidc.enabled $e.kubernetes.enabled $e.oidcIssuers }}
 - ports:
     - port: 443
       protocol: TCP

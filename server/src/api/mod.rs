@@ -86,6 +86,7 @@ fn api_routes(state: &AppState) -> Router<AppState> {
         .route("/auth/none", post(crate::auth::exchange::none))
         .route("/auth/dns", post(crate::auth::exchange::dns))
         .route("/auth/http", post(crate::auth::exchange::http))
+        .route("/auth/github-at", post(crate::auth::exchange::github_at))
         .route(
             "/auth/github-oidc",
             post(crate::auth::exchange::github_oidc),

@@ -115,7 +115,13 @@ async fn ready(s: &AppState, store: &str) -> Response {
         .into_response()
 }
 
-pub async fn api_health() -> Response {
+/// The official `/health`: with `github_client_id` when the github-at exchange has one (the CLI's
+/// `login github` device flow reads it from here).
+pub async fn api_health(State(s): State<AppState>) -> Response {
+    let gh = &s.config.auth.exchanges.github_at;
+    if gh.enabled && !gh.client_id.is_empty() {
+        return Json(json!({ "status": "ok", "github_client_id": gh.client_id })).into_response();
+    }
     Json(json!({ "status": "ok" })).into_response()
 }
 

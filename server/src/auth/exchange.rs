@@ -1,4 +1,4 @@
-//! The token exchanges, `POST /v0/auth/{none,dns,http,github-oidc,oidc}` (and under `/v0.1`): an identity proof in, a
+//! The token exchanges, `POST /v0/auth/{none,dns,http,github-at,github-oidc,oidc}` (and under `/v0.1`): an identity proof in, a
 //! registry token out, `{"registry_token": "<JWT>", "expires_at": <unix seconds>}` — what the official
 //! `mcp-publisher login …` sends and reads. Each exchange is on only when configured
 //! (`auth.exchanges.*`); a disabled one is the API's 404, as officially.
@@ -27,6 +27,8 @@ pub struct Exchanges {
     pub anonymous: Option<String>,
     pub dns: Option<Dns>,
     pub http: Option<WellKnown>,
+    /// `github-at`: GitHub access tokens.
+    pub github_at: Option<super::github::GithubApi>,
     /// `github-oidc`: GitHub Actions ID tokens.
     pub github_oidc: Option<Issuer>,
     /// `oidc`: the configured issuers, picked by the token's `iss`.
@@ -239,4 +241,27 @@ pub async fn oidc(State(s): State<AppState>, body: Bytes) -> ApiResult<Response>
         )
     })?;
     Ok(ex.answer("oidc", &id.sub, id.permissions))
+}
+
+/// `POST /auth/github-at`: `{"github_token": …}`; grants the user's and its admin organizations' namespaces.
+pub async fn github_at(State(s): State<AppState>, body: Bytes) -> ApiResult<Response> {
+    let ex = exchanges(&s)?;
+    let api = ex
+        .github_at
+        .as_ref()
+        .ok_or_else(crate::api::ops::endpoint_not_found)?;
+    let v: Value = serde_json::from_slice(&body)
+        .map_err(|e| Problem::bad_request("validation failed").with_cause(e.to_string()))?;
+    let Some(token) = v.get("github_token").and_then(Value::as_str) else {
+        return Err(Problem::validation([Problem::field(
+            "body",
+            "expected required property github_token to be present",
+            Some(v.clone()),
+        )]));
+    };
+    let (login, grants) = api
+        .exchange(token)
+        .await
+        .map_err(|e| refused(EXCHANGE_FAILED, e))?;
+    Ok(ex.answer("github-at", &login, grants))
 }

@@ -8,6 +8,7 @@
 //! Reads are anonymous.
 
 pub mod exchange;
+pub mod github;
 pub mod jws;
 pub mod jwt;
 pub mod lookup;

@@ -23,7 +23,7 @@ pub fn build(config: &Config) -> anyhow::Result<Built> {
         ex.dns.enabled || a.dev_mode,
         ex.http.enabled || a.dev_mode,
     );
-    let oidc_on = ex.github_oidc.enabled || !ex.oidc.issuers.is_empty();
+    let oidc_on = ex.github_oidc.enabled || ex.github_at.enabled || !ex.oidc.issuers.is_empty();
     let any_exchange = none_on || dns_on || http_on || oidc_on;
     let keys = registry_keys(config, any_exchange)?.map(Arc::new);
     let Some(keys) = keys.clone().filter(|_| any_exchange) else {
@@ -67,7 +67,13 @@ pub fn build(config: &Config) -> anyhow::Result<Built> {
         .enumerate()
         .map(|(i, c)| oidc_issuer(i, c))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let github_at = ex
+        .github_at
+        .enabled
+        .then(|| super::github::GithubApi::new(&ex.github_at.api_url))
+        .transpose()?;
     let exchanges = Exchanges {
+        github_at,
         keys: keys.clone(),
         anonymous: none_on.then(|| ex.none.namespace.clone()),
         dns,

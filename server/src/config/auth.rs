@@ -60,8 +60,30 @@ pub struct ExchangesConfig {
     pub none: NoneExchange,
     pub dns: DnsExchange,
     pub http: HttpExchange,
+    pub github_at: GithubAtExchange,
     pub github_oidc: GithubOidcExchange,
     pub oidc: OidcExchange,
+}
+
+/// `POST /v0/auth/github-at`: GitHub access tokens (`mcp-publisher login github`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct GithubAtExchange {
+    pub enabled: bool,
+    /// GitHub's REST API; GitHub Enterprise Server: `https://HOST/api/v3`.
+    pub api_url: String,
+    /// OAuth app client ID served in `/v0/health` as `github_client_id`, for the CLI's device flow.
+    pub client_id: String,
+}
+
+impl Default for GithubAtExchange {
+    fn default() -> Self {
+        GithubAtExchange {
+            enabled: false,
+            api_url: "https://api.github.com".into(),
+            client_id: String::new(),
+        }
+    }
 }
 
 /// `POST /v0/auth/github-oidc`: GitHub Actions ID tokens; `repository_owner` → `io.github.<owner>/*`.

@@ -8,8 +8,9 @@ mod resolve;
 mod secrets;
 
 pub use auth::{
-    ANONYMOUS_NAMESPACE, AuthConfig, DnsExchange, ExchangesConfig, GithubOidcExchange,
-    HttpExchange, JwtConfig, NoneExchange, OidcExchange, OidcIssuerConfig, TokenConfig,
+    ANONYMOUS_NAMESPACE, AuthConfig, DnsExchange, ExchangesConfig, GithubAtExchange,
+    GithubOidcExchange, HttpExchange, JwtConfig, NoneExchange, OidcExchange, OidcIssuerConfig,
+    TokenConfig,
 };
 pub use resolve::{RedisTarget, Settings, StoreTarget};
 pub use secrets::read_secret_file;
