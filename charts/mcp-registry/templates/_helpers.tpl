@@ -231,7 +231,7 @@ never needs the tokens or the Redis password.
 {{- $tokens = append $tokens (dict "name" "admin" "token_file" (printf "%s/admin-token" $dir) "admin" true "namespaces" $v.auth.admin.namespaces) -}}
 {{- end -}}
 {{- range $v.auth.tokens }}{{ $tokens = append $tokens . }}{{ end -}}
-{{- $auth := dict "dev_mode" $v.auth.devMode "tokens" $tokens -}}
+{{- $auth := dict "dev_mode" $v.auth.devMode "tokens" $tokens "read" $v.auth.read -}}
 {{- if $v.auth.tokensFile }}{{ $_ := set $auth "tokens_file" (printf "%s/tokens.yaml" $dir) }}{{ end -}}
 {{- $jwt := dict "ttl" $v.auth.jwt.ttl "issuer" $v.auth.jwt.issuer -}}
 {{- if eq (include "mcp-registry.exchangesEnabled" $ctx) "true" }}{{ $_ := set $jwt "signing_key_file" (printf "%s/jwt-signing-key" $dir) }}{{ end -}}

@@ -14,6 +14,7 @@
 
 pub mod ops;
 pub mod path;
+pub mod private;
 pub mod problem;
 pub mod query;
 pub mod read;
@@ -97,7 +98,12 @@ fn api_routes(state: &AppState) -> Router<AppState> {
         .route("/ping", get(ops::ping))
         .route("/version", get(ops::version));
     let cors = cors_layer(&state.config.server.cors_allowed_origins);
-    let limited = reads.layer(middleware::from_fn_with_state(state.clone(), rate_limit));
+    let limited = reads
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            private::require_read_token,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), rate_limit));
     match cors {
         // Read and write methods share routes, so the CORS layer sees writes too: strip what it adds
         // to their responses, so no cross-origin page can read the answer of a write.
@@ -138,6 +144,10 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.yaml", get(ops::openapi_yaml))
         .route("/openapi.json", get(ops::openapi_json))
         .route("/docs", get(ops::docs))
+        .route(
+            "/.well-known/oauth-protected-resource",
+            get(private::protected_resource),
+        )
         .route("/", get(ops::root));
     if state.config.metrics.enabled {
         app = app.route("/metrics", get(ops::metrics));

@@ -36,6 +36,24 @@ pub struct Exchanges {
 }
 
 impl Exchanges {
+    /// The exchange endpoints that are on, for discovery (`/.well-known/oauth-protected-resource`).
+    pub fn enabled_paths(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        for (on, path) in [
+            (self.anonymous.is_some(), "/v0/auth/none"),
+            (self.dns.is_some(), "/v0/auth/dns"),
+            (self.http.is_some(), "/v0/auth/http"),
+            (self.github_at.is_some(), "/v0/auth/github-at"),
+            (self.github_oidc.is_some(), "/v0/auth/github-oidc"),
+            (!self.oidc.is_empty(), "/v0/auth/oidc"),
+        ] {
+            if on {
+                out.push(path);
+            }
+        }
+        out
+    }
+
     fn answer(&self, method: &str, sub: &str, permissions: Vec<Permission>) -> Response {
         let (token, exp) = self.keys.issue(method, sub, permissions);
         tracing::info!(method, sub, "registry token issued");

@@ -8,10 +8,20 @@ use std::time::Duration;
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
     pub dev_mode: bool,
+    /// Who may read: `anonymous` (default, as officially) or `token` (private reads).
+    pub read: ReadAccess,
     pub tokens: Vec<TokenConfig>,
     pub tokens_file: String,
     pub jwt: JwtConfig,
     pub exchanges: ExchangesConfig,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ReadAccess {
+    #[default]
+    Anonymous,
+    Token,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]

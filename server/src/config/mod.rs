@@ -10,7 +10,7 @@ mod secrets;
 pub use auth::{
     ANONYMOUS_NAMESPACE, AuthConfig, DnsExchange, ExchangesConfig, GithubAtExchange,
     GithubOidcExchange, HttpExchange, JwtConfig, NoneExchange, OidcExchange, OidcIssuerConfig,
-    TokenConfig,
+    ReadAccess, TokenConfig,
 };
 pub use resolve::{RedisTarget, Settings, StoreTarget};
 pub use secrets::read_secret_file;

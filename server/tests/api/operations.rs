@@ -299,3 +299,52 @@ async fn sync_clients_identify_an_official_api_registry(#[values(Kind::Sqlite)] 
         );
     }
 }
+
+/// `auth.read: token`: reads need a token (static or a registry token); the answer without one says where
+/// to look (RFC 9728 metadata); the official identification endpoints and the probes stay open.
+#[tokio::test]
+async fn private_reads_need_a_token_and_point_at_the_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("jwt.key");
+    std::fs::write(&key, "42".repeat(32)).unwrap();
+    let srv = TestServer::start_with(Kind::Sqlite, move |c| {
+        c.auth.read = mcp_registry::config::ReadAccess::Token;
+        c.server.public_url = "https://registry.example.com".into();
+        c.auth.jwt.signing_key_file = key.display().to_string();
+        c.auth.exchanges.none.enabled = true;
+    })
+    .await;
+    let (st, v, h) = srv.req(Method::GET, "/v0.1/servers", None, None).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "{v}");
+    assert_eq!(
+        h["www-authenticate"],
+        "Bearer realm=\"mcp-registry\", resource_metadata=\"https://registry.example.com/.well-known/oauth-protected-resource\""
+    );
+    let (st, v, _) = srv
+        .req(Method::GET, "/v0.1/servers", Some("wrong"), None)
+        .await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "{v}");
+    let (st, _, _) = srv
+        .req(Method::GET, "/v0.1/servers", Some(PUBLISHER_TOKEN), None)
+        .await;
+    assert_eq!(st, StatusCode::OK, "a static token reads");
+    let (_, v, _) = srv.req(Method::POST, "/v0/auth/none", None, None).await;
+    let jwt = v["registry_token"].as_str().unwrap().to_owned();
+    let (st, _, _) = srv
+        .req(Method::GET, "/v0/servers?limit=1", Some(&jwt), None)
+        .await;
+    assert_eq!(st, StatusCode::OK, "a registry token reads");
+    for open in ["/v0.1/health", "/v0/version", "/healthz", "/readyz"] {
+        assert_eq!(srv.get(open).await.0, StatusCode::OK, "{open}");
+    }
+    let (st, meta) = srv.get("/.well-known/oauth-protected-resource").await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(meta["resource"], "https://registry.example.com");
+    assert_eq!(
+        meta["mcp_registry_token_exchanges"],
+        json!(["/v0/auth/none"])
+    );
+    // Anonymous reads by default.
+    let open = TestServer::start(Kind::Sqlite).await;
+    assert_eq!(open.get("/v0.1/servers").await.0, StatusCode::OK);
+}
