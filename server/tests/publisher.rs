@@ -524,7 +524,20 @@ impl TestIssuer {
                 "/.well-known/openid-configuration",
                 get(move || async move { axum::Json(discovery) }),
             )
-            .route("/jwks", get(move || async move { axum::Json(jwks) }))
+            // Strict like a Kubernetes API server: the JWKS only as application/jwk-set+json.
+            .route(
+                "/jwks",
+                get(move |h: HeaderMap| async move {
+                    let accept = h
+                        .get("accept")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    if !accept.contains("application/jwk-set+json") {
+                        return Err(axum::http::StatusCode::NOT_ACCEPTABLE);
+                    }
+                    Ok(axum::Json(jwks))
+                }),
+            )
             .route(
                 "/token",
                 get(

@@ -169,7 +169,11 @@ impl Issuer {
     }
 
     async fn get_json(&self, url: &str) -> Result<Value, String> {
-        let mut req = self.http.get(url).header("accept", "application/json");
+        // A Kubernetes API server answers its JWKS only as application/jwk-set+json (406 otherwise).
+        let mut req = self
+            .http
+            .get(url)
+            .header("accept", "application/json, application/jwk-set+json");
         if let Some(f) = &self.bearer_file {
             let t = std::fs::read_to_string(f).map_err(|e| format!("cannot read {f}: {e}"))?;
             req = req.bearer_auth(t.trim());
