@@ -379,7 +379,9 @@ release resources must not share a name), or the existing one named by serviceAc
 {{- $e := .Values.auth.exchanges -}}
 {{- $out := dict "none" (dict "enabled" $e.none.enabled "namespace" $e.none.namespace) -}}
 {{- $_ := set $out "dns" (dict "enabled" $e.dns.enabled "resolver" $e.dns.resolver) -}}
-{{- $_ := set $out "http" (dict "enabled" $e.http.enabled "allow_private_addresses" $e.http.allowPrivateAddresses) -}}
+{{- $http := dict "enabled" $e.http.enabled "allow_private_addresses" $e.http.allowPrivateAddresses -}}
+{{- if $e.http.caConfigMap }}{{ $_ := set $http "ca_file" (printf "/etc/mcp-registry/http-ca/%s" $e.http.caKey) }}{{ end -}}
+{{- $_ := set $out "http" $http -}}
 {{- $_ := set $out "github_at" (dict "enabled" $e.githubAt.enabled "api_url" $e.githubAt.apiUrl "client_id" $e.githubAt.clientId) -}}
 {{- $_ := set $out "github_oidc" (dict "enabled" $e.githubOidc.enabled "audience" $e.githubOidc.audience) -}}
 {{- $issuers := list -}}
