@@ -22,6 +22,18 @@ pub fn encode_name(name: &str) -> String {
     name.replace('/', "%2F")
 }
 
+/// An error with every cause in its chain (reqwest's top level says only "error sending request").
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(c) = src {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        src = c.source();
+    }
+    s
+}
+
 /// An answer of the registry.
 #[derive(Debug, Clone)]
 pub struct Reply {

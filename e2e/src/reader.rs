@@ -109,14 +109,7 @@ fn truncate(s: &str, n: usize) -> String {
 
 /// Full error chain of a reqwest error (the top level alone says only "error sending request").
 pub fn chain(e: &reqwest::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(c) = src {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        src = c.source();
-    }
-    s
+    mcp_registry_client::error_chain(e)
 }
 
 impl Reader {

@@ -17,6 +17,12 @@ use std::time::{Duration, Instant};
 pub const RELEASE: &str = "reg";
 pub const SERVICE: &str = "reg-mcp-registry";
 pub const PORT: i32 = 8080;
+/// The workloads of the stack on PostgreSQL (with Redis), as `rollout::wait_all` names them.
+pub const POSTGRES_WORKLOADS: [&str; 3] = [
+    "deployment/reg-mcp-registry",
+    "statefulset/reg-postgresql",
+    "statefulset/reg-redis",
+];
 pub const SERVER_PODS: &str = "app.kubernetes.io/instance=reg,app.kubernetes.io/component=server";
 
 /// The stack release with the environment's values, `e2e/tests/values/e2e.yaml`, then `extra` files from

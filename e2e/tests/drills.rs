@@ -439,11 +439,7 @@ async fn run_drills(env: &TestEnv, rel: &e2e::helm::Release) -> anyhow::Result<(
     let env = env.clone();
     let p = env.progress.clone();
     let rel = rel.clone();
-    let workloads = [
-        "deployment/reg-mcp-registry",
-        "statefulset/reg-postgresql",
-        "statefulset/reg-redis",
-    ];
+    let workloads = e2e::stack::POSTGRES_WORKLOADS;
     let started = Instant::now();
     let published = p
         .step("drill (c): install with 3 replicas at once", async {

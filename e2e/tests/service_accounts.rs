@@ -89,16 +89,7 @@ async fn service_account_publish(env: TestEnv) -> anyhow::Result<()> {
     let rel = release(&env, &["service-accounts.yaml"]);
     p.step(
         "install with the kubernetes exchange",
-        install(
-            &env,
-            &rel,
-            "postgres",
-            &[
-                "deployment/reg-mcp-registry",
-                "statefulset/reg-postgresql",
-                "statefulset/reg-redis",
-            ],
-        ),
+        install(&env, &rel, "postgres", &e2e::stack::POSTGRES_WORKLOADS),
     )
     .await?;
 

@@ -220,11 +220,7 @@ async fn postgres_lifecycle(env: TestEnv) -> anyhow::Result<()> {
     let base = release(&env, &[]);
     let upgraded = release(&env, &["upgrade.yaml"]);
     let (t, outer) = helm_timeout(&env);
-    let workloads = [
-        "deployment/reg-mcp-registry",
-        "statefulset/reg-postgresql",
-        "statefulset/reg-redis",
-    ];
+    let workloads = e2e::stack::POSTGRES_WORKLOADS;
 
     let started = Instant::now();
     let published = p

@@ -227,6 +227,22 @@ fn oidc_body(body: &Bytes) -> ApiResult<String> {
 
 const EXCHANGE_FAILED: &str = "Token exchange failed";
 
+/// An identity token of `issuer` for a registry token of `method`.
+async fn identity_exchange(
+    ex: &Exchanges,
+    issuer: &Issuer,
+    token: &str,
+    method: &str,
+) -> ApiResult<Response> {
+    let id = issuer.exchange(token).await.map_err(|e| {
+        refused(
+            EXCHANGE_FAILED,
+            format!("failed to validate OIDC token: {e}"),
+        )
+    })?;
+    Ok(ex.answer(method, &id.sub, id.permissions))
+}
+
 /// `POST /auth/github-oidc`: a GitHub Actions ID token; grants `io.github.<repository_owner>/*`.
 pub async fn github_oidc(State(s): State<AppState>, body: Bytes) -> ApiResult<Response> {
     let ex = exchanges(&s)?;
@@ -234,14 +250,7 @@ pub async fn github_oidc(State(s): State<AppState>, body: Bytes) -> ApiResult<Re
         .github_oidc
         .as_ref()
         .ok_or_else(crate::api::ops::endpoint_not_found)?;
-    let token = oidc_body(&body)?;
-    let id = issuer.exchange(&token).await.map_err(|e| {
-        refused(
-            EXCHANGE_FAILED,
-            format!("failed to validate OIDC token: {e}"),
-        )
-    })?;
-    Ok(ex.answer("github-oidc", &id.sub, id.permissions))
+    identity_exchange(ex, issuer, &oidc_body(&body)?, "github-oidc").await
 }
 
 /// `POST /auth/oidc`: an identity token of one of the configured issuers (GitLab, an IdP, Kubernetes).
@@ -252,13 +261,7 @@ pub async fn oidc(State(s): State<AppState>, body: Bytes) -> ApiResult<Response>
     }
     let token = oidc_body(&body)?;
     let issuer = oidc::pick(&ex.oidc, &token).map_err(|e| refused(EXCHANGE_FAILED, e))?;
-    let id = issuer.exchange(&token).await.map_err(|e| {
-        refused(
-            EXCHANGE_FAILED,
-            format!("failed to validate OIDC token: {e}"),
-        )
-    })?;
-    Ok(ex.answer("oidc", &id.sub, id.permissions))
+    identity_exchange(ex, issuer, &token, "oidc").await
 }
 
 /// `POST /auth/github-at`: `{"github_token": …}`; grants the user's and its admin organizations' namespaces.

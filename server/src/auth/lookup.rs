@@ -186,16 +186,7 @@ impl WellKnown {
                 self.port
             )
         };
-        let chain = |e: &reqwest::Error| {
-            let mut s = e.to_string();
-            let mut src = std::error::Error::source(e);
-            while let Some(c) = src {
-                s.push_str(": ");
-                s.push_str(&c.to_string());
-                src = c.source();
-            }
-            s
-        };
+        let chain = |e: &reqwest::Error| mcp_registry_client::error_chain(e);
         let mut resp = self
             .client
             .get(&url)

@@ -33,6 +33,13 @@ impl Proxy {
         p
     }
 
+    /// A proxy in front of the tests' PostgreSQL.
+    async fn to_test_postgres() -> Proxy {
+        let url = url::Url::parse(&common::postgres_url()).unwrap();
+        let target = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
+        Proxy::start(target).await
+    }
+
     async fn restore(&self) {
         let listener = TcpListener::bind(("127.0.0.1", self.port)).await.unwrap();
         let (target, tasks) = (self.target.clone(), self.tasks.clone());
@@ -62,13 +69,7 @@ const UNREADY_AFTER: Duration = Duration::from_secs(6);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_outage_fails_writes_fast_and_serves_cached_reads() {
     let direct = TestServer::start(Kind::Postgres).await;
-    let url = url::Url::parse(&common::postgres_url()).unwrap();
-    let proxy = Proxy::start(format!(
-        "{}:{}",
-        url.host_str().unwrap(),
-        url.port().unwrap_or(5432)
-    ))
-    .await;
+    let proxy = Proxy::to_test_postgres().await;
     let srv = TestServer::start_through(&direct, proxy.port, Duration::from_secs(2), |c| {
         c.cache.ttl = Duration::from_secs(300);
         c.storage.unready_after = UNREADY_AFTER;
@@ -167,13 +168,7 @@ async fn a_database_outage_fails_writes_fast_and_serves_cached_reads() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pod_that_never_reached_its_store_is_not_ready() {
     let direct = TestServer::start(Kind::Postgres).await;
-    let url = url::Url::parse(&common::postgres_url()).unwrap();
-    let proxy = Proxy::start(format!(
-        "{}:{}",
-        url.host_str().unwrap(),
-        url.port().unwrap_or(5432)
-    ))
-    .await;
+    let proxy = Proxy::to_test_postgres().await;
     proxy.cut();
     let srv = TestServer::start_through(&direct, proxy.port, Duration::from_secs(1), |_| {}).await;
     let (st, v) = srv.get("/readyz").await;

@@ -393,3 +393,16 @@ pub async fn fake_github() -> String {
     tokio::spawn(async move { axum::serve(listener, app).await });
     url
 }
+
+/// `POST path` with an optional JSON body and no token; any status is an answer.
+pub async fn post(
+    srv: &TestServer,
+    path: &str,
+    body: Option<&serde_json::Value>,
+) -> (
+    reqwest::StatusCode,
+    serde_json::Value,
+    reqwest::header::HeaderMap,
+) {
+    srv.req(reqwest::Method::POST, path, None, body).await
+}

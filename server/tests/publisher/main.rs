@@ -127,9 +127,7 @@ async fn the_official_publisher_logs_in_publishes_and_changes_status(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exchanges_that_are_off_are_not_found_and_bad_proofs_are_401() {
     let srv = TestServer::start(Kind::Sqlite).await;
-    let (st, v, _) = srv
-        .req(reqwest::Method::POST, "/v0/auth/none", None, None)
-        .await;
+    let (st, v, _) = post(&srv, "/v0/auth/none", None).await;
     assert_eq!(
         (st, v["detail"].as_str()),
         (
@@ -153,14 +151,7 @@ async fn exchanges_that_are_off_are_not_found_and_bad_proofs_are_401() {
         .to_string();
     let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(&ED25519_SEED).unwrap();
     let sig = hex::encode(pair.sign(old.as_bytes()).as_ref());
-    let (st, v, _) = srv
-        .req(
-            reqwest::Method::POST,
-            "/v0/auth/dns",
-            None,
-            Some(&body(&old, &sig)),
-        )
-        .await;
+    let (st, v, _) = post(&srv, "/v0/auth/dns", Some(&body(&old, &sig))).await;
     assert_eq!(st, reqwest::StatusCode::UNAUTHORIZED, "{v}");
     assert_eq!(v["detail"], "DNS authentication failed");
     assert_eq!(
@@ -168,32 +159,21 @@ async fn exchanges_that_are_off_are_not_found_and_bad_proofs_are_401() {
         "timestamp outside valid window (±15 seconds)"
     );
     // A missing field is huma's 422.
-    let (st, v, _) = srv
-        .req(
-            reqwest::Method::POST,
-            "/v0/auth/dns",
-            None,
-            Some(&serde_json::json!({"domain": DOMAIN})),
-        )
-        .await;
+    let (st, v, _) = post(
+        &srv,
+        "/v0/auth/dns",
+        Some(&serde_json::json!({"domain": DOMAIN})),
+    )
+    .await;
     assert_eq!(st, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     // An empty well-known document.
     let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
     let sig = hex::encode(pair.sign(now.as_bytes()).as_ref());
-    let (st, v, _) = srv
-        .req(
-            reqwest::Method::POST,
-            "/v0/auth/http",
-            None,
-            Some(&body(&now, &sig)),
-        )
-        .await;
+    let (st, v, _) = post(&srv, "/v0/auth/http", Some(&body(&now, &sig))).await;
     assert_eq!(st, reqwest::StatusCode::UNAUTHORIZED, "{v}");
     assert_eq!(v["detail"], "HTTP authentication failed");
     // The registry token of one registry is refused by another (another signing key).
-    let (st, v, _) = srv
-        .req(reqwest::Method::POST, "/v0/auth/none", None, None)
-        .await;
+    let (st, v, _) = post(&srv, "/v0/auth/none", None).await;
     assert_eq!(st, reqwest::StatusCode::OK, "{v}");
     let token = v["registry_token"].as_str().unwrap().to_owned();
     assert!(v["expires_at"].as_i64().unwrap() > chrono::Utc::now().timestamp());
@@ -339,10 +319,9 @@ async fn oidc_issuers_grant_from_claims_and_refuse_with_reasons() {
     let exchange = |t: String| {
         let srv = &srv;
         async move {
-            srv.req(
-                reqwest::Method::POST,
+            post(
+                srv,
                 "/v0/auth/oidc",
-                None,
                 Some(&serde_json::json!({"oidc_token": t})),
             )
             .await
