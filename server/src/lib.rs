@@ -15,5 +15,6 @@ pub mod ratelimit;
 pub mod redis_handle;
 pub mod serve;
 pub mod store;
+pub mod sync;
 pub mod validation;
 pub mod versioning;
