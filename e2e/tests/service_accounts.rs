@@ -16,9 +16,12 @@ use kube::api::{DeleteParams, PostParams};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-const REGISTRY: &str = "http://reg-mcp-registry:8080";
+/// The registry's Service by its cluster name (the intruder runs in another namespace).
+fn registry_url(ns: &str) -> String {
+    format!("http://reg-mcp-registry.{ns}.svc:8080")
+}
 
-fn publisher_pod(name: &str, server_name: &str) -> Vec<Value> {
+fn publisher_pod(name: &str, server_name: &str, registry: &str) -> Vec<Value> {
     let doc = json!({
         "$schema": e2e::registry::SCHEMA, "name": server_name,
         "description": "published by a Kubernetes Job", "version": "1.0.0",
@@ -37,7 +40,7 @@ fn publisher_pod(name: &str, server_name: &str) -> Vec<Value> {
           ],
           "containers": [{
             "name": "publish", "image": "mcp-registry:local", "imagePullPolicy": "Never",
-            "args": ["publish", "--registry", REGISTRY, "--oidc-token-file", "/var/run/registry/token",
+            "args": ["publish", "--registry", registry, "--oidc-token-file", "/var/run/registry/token",
                      "/etc/publish/server.json"],
             "securityContext": {"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
                                 "capabilities": {"drop": ["ALL"]}},
@@ -94,7 +97,12 @@ async fn service_account_publish(env: TestEnv) -> anyhow::Result<()> {
     .await?;
 
     let own = format!("io.k8s.{}/job-tool", env.ns);
-    pods::create(client, &env.ns, &publisher_pod("publisher", &own)).await?;
+    pods::create(
+        client,
+        &env.ns,
+        &publisher_pod("publisher", &own, &registry_url(&env.ns)),
+    )
+    .await?;
     let (ok, log) = p
         .step(
             "a pod of the namespace publishes with its token",
@@ -119,7 +127,11 @@ async fn service_account_publish(env: TestEnv) -> anyhow::Result<()> {
         pods::create(
             client,
             &other,
-            &publisher_pod("intruder", &format!("io.k8s.{}/stolen", env.ns)),
+            &publisher_pod(
+                "intruder",
+                &format!("io.k8s.{}/stolen", env.ns),
+                &registry_url(&env.ns),
+            ),
         )
         .await?;
         outcome(&env, &other, "intruder").await
