@@ -136,6 +136,23 @@ pub async fn server_pods(client: &Client, ns: &str) -> anyhow::Result<Vec<Pod>> 
         .items)
 }
 
+/// What the continuous reader checks: the smoke's server (latest is 1.1.0, two versions). No scenario writes
+/// to it, so its pages stay cached and stable.
+pub fn smoke_targets(published: &crate::registry::Published) -> Vec<crate::reader::Target> {
+    use crate::reader::Target;
+    use std::sync::Arc;
+    vec![
+        Target {
+            path: published.latest_path(),
+            check: Arc::new(|v: &serde_json::Value| v["server"]["version"] == "1.1.0"),
+        },
+        Target {
+            path: published.versions_path(),
+            check: Arc::new(|v: &serde_json::Value| v["metadata"]["count"] == 2),
+        },
+    ]
+}
+
 /// `http://<ClusterIP>:8080` of the registry's Service, once the test host reaches it (otherwise every
 /// request of a reader would fail for a reason unrelated to the release).
 pub async fn service_base(env: &TestEnv) -> anyhow::Result<String> {

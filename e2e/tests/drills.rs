@@ -13,7 +13,7 @@
 use e2e::load::{self, Bounds, Publisher, WriteStats};
 use e2e::namespace::{self, TestEnv};
 use e2e::pods;
-use e2e::reader::{Limits, Reader, Stats, Target};
+use e2e::reader::{Limits, Reader, Stats};
 use e2e::registry::{self, Published, Registry};
 use e2e::stack::{RELEASE, SERVICE, connect, install, record, release, server_pods, service_base};
 use e2e::wait::{self, Check};
@@ -22,9 +22,8 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
 use kube::api::{DeleteParams, EvictParams, Patch, PatchParams};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const PG_POD: &str = "reg-postgresql-0";
@@ -214,20 +213,6 @@ async fn settled(env: &TestEnv, n: usize, gone: Option<&str>) -> anyhow::Result<
     .await
 }
 
-/// The reader's targets: the smoke's server, which no drill writes to (a write retires its cache entries).
-fn targets(published: &Published) -> Vec<Target> {
-    vec![
-        Target {
-            path: published.latest_path(),
-            check: Arc::new(|v: &Value| v["server"]["version"] == "1.1.0"),
-        },
-        Target {
-            path: published.versions_path(),
-            check: Arc::new(|v: &Value| v["metadata"]["count"] == 2),
-        },
-    ]
-}
-
 fn reader_limits() -> Limits {
     Limits {
         workers: 2,
@@ -245,7 +230,7 @@ async fn evict_one_registry_pod(
     published: &Published,
 ) -> anyhow::Result<(String, Stats)> {
     let client = &env.cluster.client;
-    let reader = Reader::start(base, targets(published), reader_limits())?;
+    let reader = Reader::start(base, e2e::stack::smoke_targets(published), reader_limits())?;
     let name = format!("io.example.e2e/evict-{}", unique_suffix());
     let publisher = Publisher::start(base, token, &name, Bounds::default())?;
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -316,10 +301,10 @@ async fn delete_the_database_pod(
         .ok_or_else(|| anyhow::anyhow!("{PG_POD} is not ready before the drill"))?;
     // Warm the shared (Redis) cache with the reader's pages.
     let warm = Registry::new(base, None)?;
-    for t in targets(published) {
+    for t in e2e::stack::smoke_targets(published) {
         warm.get(&t.path).await?;
     }
-    let reader = Reader::start(base, targets(published), reader_limits())?;
+    let reader = Reader::start(base, e2e::stack::smoke_targets(published), reader_limits())?;
     let name = format!("io.example.e2e/outage-{}", unique_suffix());
     let publisher = Publisher::start(base, token, &name, Bounds::default())?;
     tokio::time::sleep(Duration::from_secs(3)).await;

@@ -12,7 +12,7 @@
 
 use e2e::helm::Release;
 use e2e::namespace::{self, TestEnv};
-use e2e::reader::{Limits, Reader, Stats, Target};
+use e2e::reader::{Limits, Reader, Stats};
 use e2e::registry::{Published, Registry};
 use e2e::stack::{
     RELEASE, connect, helm_timeout, install, record, release, server_pods, service_base,
@@ -20,7 +20,6 @@ use e2e::stack::{
 use e2e::wait::{self, Check};
 use e2e::{leftovers, rollout, unique_suffix};
 use serde_json::Value;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const UPGRADED_URL: &str = "http://registry-e2e-upgraded.invalid";
@@ -91,16 +90,7 @@ async fn openapi_servers(reg: &Registry) -> anyhow::Result<Value> {
 /// Starts the reader against the Service's ClusterIP (see reader.rs for why).
 async fn start_reader(env: &TestEnv, published: &Published) -> anyhow::Result<Reader> {
     let base = service_base(env).await?;
-    let targets = vec![
-        Target {
-            path: published.latest_path(),
-            check: Arc::new(|v: &Value| v["server"]["version"] == "1.1.0"),
-        },
-        Target {
-            path: published.versions_path(),
-            check: Arc::new(|v: &Value| v["metadata"]["count"] == 2),
-        },
-    ];
+    let targets = e2e::stack::smoke_targets(published);
     env.progress
         .log(format!("continuous reader started against {base}"));
     Reader::start(&base, targets, Limits::default())
