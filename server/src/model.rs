@@ -8,6 +8,9 @@ use std::str::FromStr;
 
 /// The `_meta` key under which the registry (never the publisher) reports status and timestamps.
 pub const OFFICIAL_META_KEY: &str = "io.modelcontextprotocol.registry/official";
+/// The `_meta` key under which a version synced from another registry, file or git repository carries its
+/// provenance (which source owns it, the upstream's own `updatedAt`). Absent on versions published here.
+pub const SYNC_META_KEY: &str = "io.github.mcp-registry/sync";
 /// Each server name can hold at most this many versions, whatever their status (official limit).
 pub const MAX_VERSIONS_PER_SERVER: usize = 10_000;
 /// `statusMessage` longer than this is rejected (huma `maxLength`; also the status body's structure rule).
@@ -66,6 +69,21 @@ pub struct ServerRecord {
     pub updated_at: DateTime<Utc>,
     pub status_changed_at: DateTime<Utc>,
     pub is_latest: bool,
+    /// The sync source that owns this version (`sync.sources[].name`); `None` when published here.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// The upstream's `updatedAt` of this version when it was last synced (registry sources only).
+    #[serde(default)]
+    pub source_updated_at: Option<DateTime<Utc>>,
+}
+
+/// Provenance of a synced version, under `_meta["io.github.mcp-registry/sync"]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncMeta {
+    pub source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_updated_at: Option<String>,
 }
 
 /// Registry-managed metadata, reported under `_meta["io.modelcontextprotocol.registry/official"]`.
@@ -85,6 +103,11 @@ pub struct OfficialMeta {
 struct ResponseMeta {
     #[serde(rename = "io.modelcontextprotocol.registry/official")]
     official: OfficialMeta,
+    #[serde(
+        rename = "io.github.mcp-registry/sync",
+        skip_serializing_if = "Option::is_none"
+    )]
+    sync: Option<SyncMeta>,
 }
 
 /// `ServerResponse` of the API: `{"server": …, "_meta": {"io.modelcontextprotocol.registry/official": …}}`.
@@ -115,6 +138,10 @@ impl ServerRecord {
             server,
             meta: ResponseMeta {
                 official: self.official_meta(),
+                sync: self.source.as_ref().map(|source| SyncMeta {
+                    source: source.clone(),
+                    upstream_updated_at: self.source_updated_at.map(format_time),
+                }),
             },
         }
     }
@@ -198,6 +225,8 @@ mod tests {
             updated_at: t,
             status_changed_at: t,
             is_latest: true,
+            source: None,
+            source_updated_at: None,
         };
         let v = r.response_json();
         assert_eq!(v["server"]["name"], "com.example/a");
@@ -205,5 +234,20 @@ mod tests {
         assert_eq!(meta["status"], "active");
         assert_eq!(meta["isLatest"], true);
         assert!(meta.get("statusMessage").is_none());
+        assert!(
+            v["_meta"].get(SYNC_META_KEY).is_none(),
+            "published here: no provenance"
+        );
+        let synced = ServerRecord {
+            source: Some("upstream".into()),
+            source_updated_at: Some(t),
+            ..r
+        };
+        let v = synced.response_json();
+        assert_eq!(v["_meta"][SYNC_META_KEY]["source"], "upstream");
+        assert_eq!(
+            v["_meta"][SYNC_META_KEY]["upstreamUpdatedAt"],
+            format_time(t)
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! `{"title", "status", "detail", "errors": [{"message", "location"?, "value"?}]}` with
 //! `Content-Type: application/problem+json`; empty fields omitted.
 
-use crate::store::StoreError;
+use crate::store::{Rejection, StoreError};
 use crate::validation::FieldError;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -103,6 +103,10 @@ impl Problem {
             StoreError::NotFound(m) => Problem::not_found(m),
             StoreError::Rejected(why) if why.is_status_rule() => {
                 Problem::bad_request(why.to_string())
+            }
+            // A name owned by a sync source: the request is valid, the registry's state refuses it.
+            StoreError::Rejected(why @ Rejection::OwnedBySource { .. }) => {
+                Problem::new(StatusCode::CONFLICT, why.to_string())
             }
             StoreError::Rejected(why) => Problem::bad_request(context).with_cause(why.to_string()),
             StoreError::Abandoned => {

@@ -11,9 +11,11 @@ pub mod liveness;
 pub mod mongo;
 pub mod plan;
 pub mod sql;
+pub mod synced;
 
 /// The SQL stores under their familiar paths.
 pub use sql::{PostgresStore, SqliteStore, postgres, sqlite};
+pub use synced::{Applied, OwnedVersion, SourceRecord, SyncedVersion};
 
 use crate::model::{ServerRecord, Status};
 use async_trait::async_trait;
@@ -68,6 +70,12 @@ pub enum Rejection {
     /// A `statusMessage` sent with status `active` (one version).
     #[error("status_message cannot be provided when setting status to active")]
     MessageWithActive,
+    /// A local publish or edit of a name that a sync source owns (the API answers 409).
+    #[error(
+        "server {name} is synced from source '{owner}' and owned by it: publish it to that source \
+         instead (see GET /v0.1/admin/sync)"
+    )]
+    OwnedBySource { name: String, owner: String },
 }
 
 impl Rejection {
@@ -226,6 +234,32 @@ pub trait Store: Send + Sync + 'static {
     /// Change the status of one version (`Some(version)`) or of all versions (`None`), all-or-nothing,
     /// then recompute `is_latest`. Returns the changed row, or every version of the server for `None`.
     async fn set_status(&self, name: &str, version: Option<&str>, change: &NewStatus) -> Records;
+
+    /// Insert or update one version owned by `source` as it reports it, then recompute `is_latest`
+    /// ([`synced`] describes the rules). Idempotent.
+    async fn apply_synced(&self, source: &str, v: &SyncedVersion) -> StoreResult<Applied>;
+    /// Every version `source` owns, ordered by `(name, version)`.
+    async fn owned_versions(&self, source: &str) -> StoreResult<Vec<OwnedVersion>>;
+    /// Take (or renew) the lease of `source` for `holder` until `until`: succeeds when the lease is free,
+    /// expired at `now`, or already `holder`'s. Creates the source's record on first use.
+    async fn take_sync_lease(
+        &self,
+        source: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Save the state of `source` if `holder` still holds its lease (`false` otherwise: the lease was lost
+    /// and the state is not written); `release` frees the lease in the same write.
+    async fn save_sync_state(
+        &self,
+        source: &str,
+        holder: &str,
+        state: &str,
+        release: bool,
+    ) -> StoreResult<bool>;
+    /// Every source's record, ordered by name.
+    async fn sync_sources(&self) -> StoreResult<Vec<SourceRecord>>;
 }
 
 pub type DynStore = Arc<dyn Store>;

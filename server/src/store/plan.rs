@@ -18,6 +18,25 @@ pub struct VersionMeta {
     pub status: Status,
     pub status_message: Option<String>,
     pub is_latest: bool,
+    /// The sync source that owns the server (every version of a name carries the same).
+    pub source: Option<String>,
+}
+
+/// The source owning a server, from its rows.
+fn owner(existing: &[VersionMeta]) -> Option<&str> {
+    existing.iter().find_map(|r| r.source.as_deref())
+}
+
+/// Local writes (publish, edit) are refused on a name a sync source owns.
+fn check_local_write(existing: &[VersionMeta], name: &str) -> StoreResult<()> {
+    match owner(existing) {
+        Some(source) => Err(Rejection::OwnedBySource {
+            name: name.to_owned(),
+            owner: source.to_owned(),
+        }
+        .into()),
+        None => Ok(()),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +54,7 @@ pub fn plan_publish(
     new_version: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<PublishPlan> {
+    check_local_write(existing, name)?;
     if existing.iter().any(|r| r.version == new_version) {
         return Err(Rejection::DuplicateVersion {
             name: name.to_owned(),
@@ -146,10 +166,21 @@ pub fn plan_status(
             .find(|u| u.version == r.version)
             .map_or(r.status, |u| u.status)
     };
+    let latest = latest_after(existing, status_after, None);
+    Ok(StatusPlan { updates, latest })
+}
+
+/// The version that holds `is_latest` once every row has the status `status_after` gives it, with `added`
+/// (a row being inserted: version, published_at, status) among them.
+fn latest_after(
+    existing: &[VersionMeta],
+    status_after: impl Fn(&VersionMeta) -> Status,
+    added: Option<(&str, DateTime<Utc>, Status)>,
+) -> Option<String> {
     // The current holder first: on a tie (e.g. versions differing only in build metadata) it keeps the flag.
     let mut ordered: Vec<&VersionMeta> = existing.iter().collect();
     ordered.sort_by_key(|r| !r.is_latest);
-    let candidates: Vec<(&str, i64, &str)> = ordered
+    let mut candidates: Vec<(&str, i64, &str)> = ordered
         .iter()
         .map(|r| {
             (
@@ -159,12 +190,84 @@ pub fn plan_status(
             )
         })
         .collect();
-    let latest = versioning::pick_latest(&candidates).map(|i| ordered[i].version.clone());
-    Ok(StatusPlan { updates, latest })
+    if let Some((version, published_at, status)) = added {
+        candidates.push((version, published_at.timestamp_micros(), status.as_str()));
+    }
+    versioning::pick_latest(&candidates).map(|i| candidates[i].0.to_owned())
+}
+
+/// What applying a synced version must write.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SyncAction {
+    Insert,
+    /// Rewrite the stored row; `status_changed` says whether `status_changed_at` moves.
+    Update {
+        status_changed: bool,
+    },
+    Unchanged,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncPlan {
+    pub action: SyncAction,
+    /// The version holding `is_latest` afterwards.
+    pub latest: Option<String>,
+}
+
+/// Decide how a version reported by `source` is applied (see [`super::synced`]): `stored_json` is the
+/// stored document of the same version, if it exists. A name owned by another source or published here is
+/// a conflict (`Err` with the owner); the version cap holds for synced servers too (`Err(Refused)`).
+pub fn plan_sync(
+    existing: &[VersionMeta],
+    source: &str,
+    v: &super::SyncedVersion,
+    stored_json: Option<&str>,
+) -> Result<SyncPlan, super::Applied> {
+    if let Some(first) = existing.first()
+        && first.source.as_deref() != Some(source)
+    {
+        return Err(super::Applied::Conflict {
+            owner: owner(existing).map(str::to_owned),
+        });
+    }
+    let current = existing.iter().find(|r| r.version == v.version);
+    let action = match current {
+        None if existing.len() >= MAX_VERSIONS_PER_SERVER => {
+            return Err(super::Applied::Refused {
+                reason: Rejection::TooManyVersions {
+                    max: MAX_VERSIONS_PER_SERVER,
+                }
+                .to_string(),
+            });
+        }
+        None => SyncAction::Insert,
+        Some(r)
+            if r.status == v.status
+                && r.status_message == v.status_message
+                && stored_json == Some(v.server_json.as_str()) =>
+        {
+            SyncAction::Unchanged
+        }
+        Some(r) => SyncAction::Update {
+            status_changed: r.status != v.status,
+        },
+    };
+    let status_after = |r: &VersionMeta| {
+        if r.version == v.version {
+            v.status
+        } else {
+            r.status
+        }
+    };
+    let added =
+        (action == SyncAction::Insert).then_some((v.version.as_str(), v.published_at, v.status));
+    let latest = latest_after(existing, status_after, added);
+    Ok(SyncPlan { action, latest })
 }
 
 /// An admin edit addresses an existing version that is not deleted (restore it first).
-pub fn check_edit_target(existing: &[VersionMeta], version: &str) -> StoreResult<()> {
+pub fn check_edit_target(existing: &[VersionMeta], name: &str, version: &str) -> StoreResult<()> {
+    check_local_write(existing, name)?;
     match existing.iter().find(|r| r.version == version) {
         Some(r) if r.status != Status::Deleted => Ok(()),
         _ => Err(StoreError::NotFound(VERSION_NOT_FOUND.into())),
@@ -182,6 +285,7 @@ mod tests {
             status,
             status_message: None,
             is_latest: latest,
+            source: None,
         }
     }
     fn takes_latest(rows: &[VersionMeta], version: &str) -> bool {
@@ -405,7 +509,85 @@ mod tests {
     #[test]
     fn edit_of_deleted_version_is_not_found() {
         let rows = [row("1.0.0", 1, Status::Deleted, true)];
-        assert!(check_edit_target(&rows, "1.0.0").is_err());
-        assert!(check_edit_target(&rows, "2.0.0").is_err());
+        assert!(check_edit_target(&rows, "com.example/a", "1.0.0").is_err());
+        assert!(check_edit_target(&rows, "com.example/a", "2.0.0").is_err());
+    }
+
+    fn synced(version: &str, status: Status) -> crate::store::SyncedVersion {
+        crate::store::SyncedVersion {
+            name: "com.example/a".into(),
+            version: version.into(),
+            server_json: format!("{{\"version\":\"{version}\"}}"),
+            status,
+            status_message: None,
+            published_at: at(5),
+            upstream_updated_at: None,
+        }
+    }
+
+    fn owned(v: &str, secs: i64, status: Status, latest: bool, source: &str) -> VersionMeta {
+        VersionMeta {
+            source: Some(source.into()),
+            ..row(v, secs, status, latest)
+        }
+    }
+
+    #[test]
+    fn a_synced_name_refuses_local_writes_and_other_sources() {
+        let rows = [owned("1.0.0", 1, Status::Active, true, "upstream")];
+        let e = plan_publish(&rows, "com.example/a", "2.0.0", at(2)).unwrap_err();
+        assert!(
+            matches!(e, StoreError::Rejected(Rejection::OwnedBySource { ref owner, .. }) if owner == "upstream"),
+            "{e}"
+        );
+        assert!(check_edit_target(&rows, "com.example/a", "1.0.0").is_err());
+        let v = synced("2.0.0", Status::Active);
+        assert_eq!(
+            plan_sync(&rows, "other", &v, None),
+            Err(crate::store::Applied::Conflict {
+                owner: Some("upstream".into())
+            })
+        );
+        let local = [row("1.0.0", 1, Status::Active, true)];
+        assert_eq!(
+            plan_sync(&local, "upstream", &v, None),
+            Err(crate::store::Applied::Conflict { owner: None })
+        );
+    }
+
+    #[test]
+    fn a_synced_version_is_inserted_updated_or_left_and_moves_latest() {
+        let v2 = synced("2.0.0", Status::Active);
+        let p = plan_sync(&[], "upstream", &v2, None).unwrap();
+        assert_eq!(
+            (p.action, p.latest.as_deref()),
+            (SyncAction::Insert, Some("2.0.0"))
+        );
+        let rows = [
+            owned("1.0.0", 1, Status::Active, false, "upstream"),
+            owned("2.0.0", 5, Status::Active, true, "upstream"),
+        ];
+        let same = plan_sync(&rows, "upstream", &v2, Some(&v2.server_json)).unwrap();
+        assert_eq!(same.action, SyncAction::Unchanged);
+        let edited = plan_sync(&rows, "upstream", &v2, Some("{}")).unwrap();
+        assert_eq!(
+            edited.action,
+            SyncAction::Update {
+                status_changed: false
+            }
+        );
+        let gone = synced("2.0.0", Status::Deleted);
+        let p = plan_sync(&rows, "upstream", &gone, Some(&v2.server_json)).unwrap();
+        assert_eq!(
+            p.action,
+            SyncAction::Update {
+                status_changed: true
+            }
+        );
+        assert_eq!(
+            p.latest.as_deref(),
+            Some("1.0.0"),
+            "a deleted latest hands the flag on"
+        );
     }
 }

@@ -24,6 +24,7 @@ mod concurrency;
 mod publish;
 mod reads;
 mod status;
+mod synced;
 
 use common::{Kind, new_version, server, store, with_remote};
 use mcp_registry::model::Status;

@@ -6,7 +6,8 @@ use super::Layer;
 use crate::cache::{CacheBackend, Lookup, Scope};
 use crate::model::ServerRecord;
 use crate::store::{
-    DynStore, Found, ListQuery, NewStatus, NewVersion, Records, StoreResult, VersionRef,
+    Applied, DynStore, Found, ListQuery, NewStatus, NewVersion, Records, StoreResult,
+    SyncedVersion, VersionRef,
 };
 use async_trait::async_trait;
 use prometheus::IntCounterVec;
@@ -108,6 +109,17 @@ impl Layer for Cached {
     async fn set_status(&self, name: &str, version: Option<&str>, change: &NewStatus) -> Records {
         let out = self.inner.set_status(name, version, change).await;
         self.cache.invalidate(name).await;
+        out
+    }
+    async fn apply_synced(&self, source: &str, v: &SyncedVersion) -> StoreResult<Applied> {
+        let out = self.inner.apply_synced(source, v).await;
+        // Also after an error: the write may have committed before the failure was seen.
+        if !matches!(
+            out,
+            Ok(Applied::Unchanged | Applied::Conflict { .. } | Applied::Refused { .. })
+        ) {
+            self.cache.invalidate(&v.name).await;
+        }
         out
     }
 }

@@ -14,13 +14,14 @@ pub mod detached;
 pub mod metered;
 
 use super::{
-    DynStore, Found, ListQuery, NewStatus, NewVersion, Records, SchemaState, Store, StoreResult,
-    VersionRef,
+    Applied, DynStore, Found, ListQuery, NewStatus, NewVersion, OwnedVersion, Records, SchemaState,
+    SourceRecord, Store, StoreResult, SyncedVersion, VersionRef,
 };
 use crate::cache::CacheBackend;
 use crate::metrics::Metrics;
 use crate::model::ServerRecord;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use std::sync::Arc;
 
@@ -81,6 +82,38 @@ pub trait Layer: Send + Sync + 'static {
         self.around("set_status", self.inner().set_status(name, version, change))
             .await
     }
+    async fn apply_synced(&self, source: &str, v: &SyncedVersion) -> StoreResult<Applied> {
+        self.around("apply_synced", self.inner().apply_synced(source, v))
+            .await
+    }
+    async fn owned_versions(&self, source: &str) -> StoreResult<Vec<OwnedVersion>> {
+        self.around("owned_versions", self.inner().owned_versions(source))
+            .await
+    }
+    async fn take_sync_lease(
+        &self,
+        source: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let call = self.inner().take_sync_lease(source, holder, now, until);
+        self.around("take_sync_lease", call).await
+    }
+    async fn save_sync_state(
+        &self,
+        source: &str,
+        holder: &str,
+        state: &str,
+        release: bool,
+    ) -> StoreResult<bool> {
+        let call = self.inner().save_sync_state(source, holder, state, release);
+        self.around("save_sync_state", call).await
+    }
+    async fn sync_sources(&self) -> StoreResult<Vec<SourceRecord>> {
+        self.around("sync_sources", self.inner().sync_sources())
+            .await
+    }
 }
 
 #[async_trait]
@@ -111,5 +144,32 @@ impl<L: Layer> Store for L {
     }
     async fn set_status(&self, name: &str, version: Option<&str>, change: &NewStatus) -> Records {
         Layer::set_status(self, name, version, change).await
+    }
+    async fn apply_synced(&self, source: &str, v: &SyncedVersion) -> StoreResult<Applied> {
+        Layer::apply_synced(self, source, v).await
+    }
+    async fn owned_versions(&self, source: &str) -> StoreResult<Vec<OwnedVersion>> {
+        Layer::owned_versions(self, source).await
+    }
+    async fn take_sync_lease(
+        &self,
+        source: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        Layer::take_sync_lease(self, source, holder, now, until).await
+    }
+    async fn save_sync_state(
+        &self,
+        source: &str,
+        holder: &str,
+        state: &str,
+        release: bool,
+    ) -> StoreResult<bool> {
+        Layer::save_sync_state(self, source, holder, state, release).await
+    }
+    async fn sync_sources(&self) -> StoreResult<Vec<SourceRecord>> {
+        Layer::sync_sources(self).await
     }
 }

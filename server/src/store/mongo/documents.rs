@@ -58,6 +58,11 @@ pub(super) fn record(d: &Document, latest: Option<&str>) -> StoreResult<ServerRe
         published_at: time_of(d, "published_at")?,
         updated_at: time_of(d, "updated_at")?,
         status_changed_at: time_of(d, "status_changed_at")?,
+        source: opt_str(d, "source"),
+        source_updated_at: d
+            .get_i64("source_updated_at")
+            .ok()
+            .and_then(DateTime::from_timestamp_micros),
     })
 }
 

@@ -17,11 +17,13 @@
 
 use super::plan;
 use super::{
-    Found, ListQuery, NewStatus, NewVersion, Records, Rejection, SchemaState, Store, StoreError,
-    StoreResult, VersionFilter, VersionRef,
+    Applied, Found, ListQuery, NewStatus, NewVersion, OwnedVersion, Records, Rejection,
+    SchemaState, SourceRecord, Store, StoreError, StoreResult, SyncedVersion, VersionFilter,
+    VersionRef,
 };
 use crate::model::ServerRecord;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use documents::*;
 use futures::TryStreamExt;
 use mongodb::bson::{Bson, Document, doc};
@@ -32,9 +34,10 @@ use std::time::Duration;
 mod documents;
 mod lease;
 mod queries;
+mod synced;
 
 /// Schema versions this build knows; each is applied by `migrate` (indexes are idempotent).
-const MIGRATIONS: &[i64] = &[20251121000001];
+const MIGRATIONS: &[i64] = &[20251121000001, 20261202000001];
 /// A writer holding a server's lease longer than this is presumed dead. Longer than any request may
 /// take (`server.request_timeout`), so only a crashed writer ever loses its lease.
 const LEASE: Duration = Duration::from_secs(60);
@@ -113,6 +116,12 @@ impl Store for MongoStore {
         let wanted = vec![
             index("name_version", doc! { "name": 1, "version": 1 }, true),
             index("updated_at", doc! { "updated_at": 1 }, false),
+            // 20261202000001: the versions a sync source owns.
+            index(
+                "source",
+                doc! { "source": 1, "name": 1, "version": 1 },
+                false,
+            ),
         ];
         // Create only what is missing: re-creating an existing index crashes FerretDB 1.24's handler
         // (a slice-bounds panic that drops the connection), and it is needless work on MongoDB.
@@ -307,7 +316,7 @@ impl Store for MongoStore {
     async fn edit(&self, new: NewVersion) -> StoreResult<ServerRecord> {
         self.locked(&new.name, async {
             let existing = self.load_meta(&new.name).await?;
-            plan::check_edit_target(&existing, &new.version)?;
+            plan::check_edit_target(&existing, &new.name, &new.version)?;
             super::liveness::still_wanted()?;
             self.versions_coll()
                 .update_one(
@@ -351,5 +360,33 @@ impl Store for MongoStore {
             Some(v) => Ok(vec![self.fetch_one(name, v).await?]),
             None => self.versions(name, true).await,
         }
+    }
+
+    async fn apply_synced(&self, source: &str, v: &SyncedVersion) -> StoreResult<Applied> {
+        self.apply_synced_version(source, v).await
+    }
+    async fn owned_versions(&self, source: &str) -> StoreResult<Vec<OwnedVersion>> {
+        self.versions_owned_by(source).await
+    }
+    async fn take_sync_lease(
+        &self,
+        source: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        self.lease_source(source, holder, now, until).await
+    }
+    async fn save_sync_state(
+        &self,
+        source: &str,
+        holder: &str,
+        state: &str,
+        release: bool,
+    ) -> StoreResult<bool> {
+        self.save_source_state(source, holder, state, release).await
+    }
+    async fn sync_sources(&self) -> StoreResult<Vec<SourceRecord>> {
+        self.source_records().await
     }
 }

@@ -81,6 +81,7 @@ impl MongoStore {
                     status: Status::from_str(&str_of(d, "status")?)
                         .map_err(StoreError::Unavailable)?,
                     status_message: opt_str(d, "status_message"),
+                    source: opt_str(d, "source"),
                 })
             })
             .collect()

@@ -7,6 +7,7 @@
 
 pub mod postgres;
 pub mod sqlite;
+mod synced;
 
 /// The embedded default: one SQLite file.
 pub type SqliteStore = SqlStore<sqlite::SqliteDb>;
@@ -16,14 +17,15 @@ pub type PostgresStore = SqlStore<postgres::PostgresDb>;
 use super::StoreError;
 use super::plan::{self, VersionMeta};
 use super::{
-    Found, ListQuery, NewStatus, NewVersion, Records, SchemaState, Store, StoreResult,
-    VersionFilter, VersionRef, like_pattern,
+    Applied, Found, ListQuery, NewStatus, NewVersion, OwnedVersion, Records, SchemaState,
+    SourceRecord, Store, StoreResult, SyncedVersion, VersionFilter, VersionRef, like_pattern,
 };
 use crate::model::{ServerRecord, Status};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use sqlx::{Database, QueryBuilder, Transaction};
+
 use std::str::FromStr;
 
 type Conn<D> = <<D as Dialect>::DB as Database>::Connection;
@@ -59,6 +61,7 @@ pub trait Dialect: Send + Sync + Sized + 'static {
     fn str_at(row: &Row<Self>, column: &str) -> StoreResult<String>;
     fn opt_str_at(row: &Row<Self>, column: &str) -> StoreResult<Option<String>>;
     fn time_at(row: &Row<Self>, column: &str) -> StoreResult<DateTime<Utc>>;
+    fn opt_time_at(row: &Row<Self>, column: &str) -> StoreResult<Option<DateTime<Utc>>>;
     fn bool_at(row: &Row<Self>, column: &str) -> StoreResult<bool>;
     fn string_at(row: &Row<Self>, column: usize) -> StoreResult<String>;
 
@@ -76,12 +79,44 @@ pub trait Dialect: Send + Sync + Sized + 'static {
     ) -> BoxFuture<'c, StoreResult<()>>;
 
     /// A transaction in which the writes to `name` are serialized against every other writer of it.
-    async fn begin_write(&self, name: &str) -> StoreResult<Transaction<'static, Self::DB>>;
+    async fn begin_write(&self, name: &str) -> StoreResult<WriteTx<Self::DB>>;
     /// Called after a new version row is inserted (SQLite keeps a names table for search).
     async fn after_insert(conn: &mut Conn<Self>, name: &str) -> StoreResult<()>;
 
     async fn migrate(&self) -> StoreResult<Vec<i64>>;
     async fn schema_state(&self) -> StoreResult<SchemaState>;
+}
+
+/// A write transaction, with the in-process turn of its server name when the backend takes one (so a
+/// burst of writers of one name waits for its turn without holding pool connections).
+pub struct WriteTx<DB: Database> {
+    tx: Transaction<'static, DB>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl<DB: Database> WriteTx<DB> {
+    pub fn new(
+        tx: Transaction<'static, DB>,
+        turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    ) -> Self {
+        WriteTx { tx, _turn: turn }
+    }
+    pub async fn commit(self) -> StoreResult<()> {
+        Ok(self.tx.commit().await?)
+    }
+}
+
+impl<DB: Database> std::ops::Deref for WriteTx<DB> {
+    type Target = Transaction<'static, DB>;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl<DB: Database> std::ops::DerefMut for WriteTx<DB> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
 }
 
 /// The parts of a [`Dialect`] that read the same for every sqlx driver (typed per driver, so written once
@@ -100,6 +135,9 @@ macro_rules! same_for_every_driver {
         fn time_at(row: &$row, column: &str) -> StoreResult<DateTime<Utc>> {
             Ok(row.try_get(column)?)
         }
+        fn opt_time_at(row: &$row, column: &str) -> StoreResult<Option<DateTime<Utc>>> {
+            Ok(row.try_get(column)?)
+        }
         fn bool_at(row: &$row, column: &str) -> StoreResult<bool> {
             Ok(row.try_get(column)?)
         }
@@ -114,6 +152,11 @@ macro_rules! same_for_every_driver {
         }
         fn time_at(row: &$row, column: &str) -> StoreResult<DateTime<Utc>> {
             super::time_from_micros(row.try_get(column)?)
+        }
+        fn opt_time_at(row: &$row, column: &str) -> StoreResult<Option<DateTime<Utc>>> {
+            row.try_get::<Option<i64>, _>(column)?
+                .map(super::time_from_micros)
+                .transpose()
         }
         fn bool_at(row: &$row, column: &str) -> StoreResult<bool> {
             Ok(row.try_get::<i64, _>(column)? == 1)
@@ -182,6 +225,8 @@ fn record<D: Dialect>(row: &Row<D>) -> StoreResult<ServerRecord> {
         updated_at: D::time_at(row, "updated_at")?,
         status_changed_at: D::time_at(row, "status_changed_at")?,
         is_latest: D::bool_at(row, "is_latest")?,
+        source: D::opt_str_at(row, "source")?,
+        source_updated_at: D::opt_time_at(row, "source_updated_at")?,
     })
 }
 
@@ -192,6 +237,7 @@ fn meta<D: Dialect>(row: &Row<D>) -> StoreResult<VersionMeta> {
         status: status_at::<D>(row)?,
         status_message: D::opt_str_at(row, "status_message")?,
         is_latest: D::bool_at(row, "is_latest")?,
+        source: D::opt_str_at(row, "source")?,
     })
 }
 
@@ -267,7 +313,7 @@ const NEWEST_FIRST: &str = " ORDER BY published_at DESC, version DESC";
 
 async fn load_meta<D: Dialect>(conn: &mut Conn<D>, name: &str) -> StoreResult<Vec<VersionMeta>> {
     let rows = Sql::<D>::new(
-        "SELECT version, published_at, status, status_message, is_latest \
+        "SELECT version, published_at, status, status_message, is_latest, source \
          FROM server_versions WHERE name = ",
     )
     .str(name)
@@ -290,6 +336,38 @@ async fn fetch_one<D: Dialect>(
     rows.pop().ok_or_else(|| {
         super::StoreError::Unavailable(format!("{name} {version} vanished inside its transaction"))
     })
+}
+
+/// Give `is_latest` to `latest` (or to no row). Clear first, then set: the unique partial index never sees
+/// two latest rows.
+async fn move_latest<D: Dialect>(
+    conn: &mut Conn<D>,
+    name: &str,
+    latest: Option<&str>,
+) -> StoreResult<()> {
+    Sql::<D>::new("UPDATE server_versions SET is_latest = ")
+        .sql(D::FALSE)
+        .sql(" WHERE name = ")
+        .str(name)
+        .sql(" AND ")
+        .sql(D::IS_LATEST)
+        .sql(" AND version IS DISTINCT FROM ")
+        .opt_str(latest.map(str::to_owned))
+        .execute(conn)
+        .await?;
+    if let Some(latest) = latest {
+        Sql::<D>::new("UPDATE server_versions SET is_latest = ")
+            .sql(D::TRUE)
+            .sql(" WHERE name = ")
+            .str(name)
+            .sql(" AND version = ")
+            .str(latest)
+            .sql(" AND NOT ")
+            .sql(D::IS_LATEST)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -408,7 +486,7 @@ impl<D: Dialect> Store for SqlStore<D> {
     async fn edit(&self, new: NewVersion) -> StoreResult<ServerRecord> {
         let mut tx = self.db.begin_write(&new.name).await?;
         let existing = load_meta::<D>(&mut tx, &new.name).await?;
-        plan::check_edit_target(&existing, &new.version)?;
+        plan::check_edit_target(&existing, &new.name, &new.version)?;
         Sql::<D>::new("UPDATE server_versions SET server_json = ")
             .str(new.server_json.as_str())
             .sql(D::JSON_CAST)
@@ -446,27 +524,7 @@ impl<D: Dialect> Store for SqlStore<D> {
                 .execute(&mut tx)
                 .await?;
         }
-        // Clear first, then set: the unique partial index never sees two latest rows.
-        Sql::<D>::new("UPDATE server_versions SET is_latest = ")
-            .sql(D::FALSE)
-            .sql(" WHERE name = ")
-            .str(name)
-            .sql(" AND ")
-            .sql(D::IS_LATEST)
-            .sql(" AND version IS DISTINCT FROM ")
-            .opt_str(plan.latest.clone())
-            .execute(&mut tx)
-            .await?;
-        if let Some(latest) = &plan.latest {
-            Sql::<D>::new("UPDATE server_versions SET is_latest = ")
-                .sql(D::TRUE)
-                .sql(" WHERE name = ")
-                .str(name)
-                .sql(" AND version = ")
-                .str(latest.as_str())
-                .execute(&mut tx)
-                .await?;
-        }
+        move_latest::<D>(&mut tx, name, plan.latest.as_deref()).await?;
         let out = match version {
             Some(v) => vec![fetch_one::<D>(&mut tx, name, v).await?],
             None => {
@@ -480,5 +538,33 @@ impl<D: Dialect> Store for SqlStore<D> {
         super::liveness::still_wanted()?;
         tx.commit().await?;
         Ok(out)
+    }
+
+    async fn apply_synced(&self, source: &str, v: &SyncedVersion) -> StoreResult<Applied> {
+        self.apply_synced_version(source, v).await
+    }
+    async fn owned_versions(&self, source: &str) -> StoreResult<Vec<OwnedVersion>> {
+        self.versions_owned_by(source).await
+    }
+    async fn take_sync_lease(
+        &self,
+        source: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        self.lease_source(source, holder, now, until).await
+    }
+    async fn save_sync_state(
+        &self,
+        source: &str,
+        holder: &str,
+        state: &str,
+        release: bool,
+    ) -> StoreResult<bool> {
+        self.save_source_state(source, holder, state, release).await
+    }
+    async fn sync_sources(&self) -> StoreResult<Vec<SourceRecord>> {
+        self.source_records().await
     }
 }

@@ -2,18 +2,22 @@
 //! the name, as the official registry does; the unique partial index on `is_latest` backs it up. Migrations are embedded,
 //! versioned, and run under sqlx's advisory lock, optionally with separate (schema owner) credentials.
 
-use super::{Dialect, SqlStore};
+use super::{Dialect, SqlStore, WriteTx};
 use crate::store::{SchemaState, StoreError, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
-use sqlx::{Postgres, QueryBuilder, Row, Transaction};
+use sqlx::{Postgres, QueryBuilder, Row};
 use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 pub struct PostgresDb {
     pool: PgPool,
+    /// In-process turns of the writers, by a hash of the server name: writers of one name wait here, not
+    /// on the advisory lock while holding a pool connection — a burst of publishes of one name would
+    /// otherwise take every connection and starve the reads and the writes of every other name.
+    turns: Vec<std::sync::Arc<tokio::sync::Mutex<()>>>,
     /// Credentials for `migrate` (the schema owner); the app's when not configured separately.
     migration: PgConnectOptions,
 }
@@ -46,6 +50,9 @@ impl SqlStore<PostgresDb> {
         SqlStore {
             db: PostgresDb {
                 pool,
+                turns: (0..TURNS)
+                    .map(|_| std::sync::Arc::new(tokio::sync::Mutex::new(())))
+                    .collect(),
                 migration: migration.unwrap_or(app),
             },
         }
@@ -55,6 +62,10 @@ impl SqlStore<PostgresDb> {
 /// `storage.connect_timeout` by default.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How many in-process turns the writers hash into (names sharing one wait for each other in this
+/// process only; the advisory lock still decides across replicas).
+const TURNS: usize = 256;
+
 /// The advisory-lock key space of the registry (second argument of `hashtextextended`).
 const LOCK_SEED: i64 = 7150;
 
@@ -63,7 +74,7 @@ impl Dialect for PostgresDb {
     type DB = Postgres;
     const BACKEND: &'static str = "postgres";
     const COLUMNS: &'static str = "name, version, server_json::text AS server_json, status, status_message, \
-                                   published_at, updated_at, status_changed_at, is_latest";
+                                   published_at, updated_at, status_changed_at, is_latest, source, source_updated_at";
     const JSON_CAST: &'static str = "::json";
     const IS_LATEST: &'static str = "is_latest";
     const TRUE: &'static str = "true";
@@ -81,14 +92,21 @@ impl Dialect for PostgresDb {
     async fn fetch_read(&self, mut q: QueryBuilder<Postgres>) -> StoreResult<Vec<PgRow>> {
         Ok(q.build().fetch_all(&self.pool).await?)
     }
-    async fn begin_write(&self, name: &str) -> StoreResult<Transaction<'static, Postgres>> {
+    async fn begin_write(&self, name: &str) -> StoreResult<WriteTx<Postgres>> {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        name.hash(&mut h);
+        let turn = self.turns[(h.finish() as usize) % TURNS]
+            .clone()
+            .lock_owned()
+            .await;
         let mut tx = self.pool.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, $2))")
             .bind(name)
             .bind(LOCK_SEED)
             .execute(&mut *tx)
             .await?;
-        Ok(tx)
+        Ok(WriteTx::new(tx, Some(turn)))
     }
     async fn after_insert(_conn: &mut PgConnection, _name: &str) -> StoreResult<()> {
         Ok(()) // search reads server_versions directly

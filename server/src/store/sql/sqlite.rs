@@ -3,7 +3,7 @@
 //! trivially) without blocking readers. Timestamps are stored as microseconds since the epoch, booleans as
 //! 0/1. Search matches a table of names (one row per server) and then reads only the matching servers' rows.
 
-use super::{Dialect, SqlStore};
+use super::{Dialect, SqlStore, WriteTx};
 use crate::store::{SchemaState, StoreError, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -11,7 +11,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, Transaction};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use std::path::Path;
 use std::time::Duration;
 
@@ -57,7 +57,7 @@ impl Dialect for SqliteDb {
     type DB = Sqlite;
     const BACKEND: &'static str = "sqlite";
     const COLUMNS: &'static str = "name, version, server_json, status, status_message, published_at, \
-                                   updated_at, status_changed_at, is_latest";
+                                   updated_at, status_changed_at, is_latest, source, source_updated_at";
     const JSON_CAST: &'static str = "";
     const IS_LATEST: &'static str = "is_latest = 1";
     const TRUE: &'static str = "1";
@@ -74,9 +74,12 @@ impl Dialect for SqliteDb {
     async fn fetch_read(&self, mut q: QueryBuilder<Sqlite>) -> StoreResult<Vec<SqliteRow>> {
         Ok(q.build().fetch_all(&self.read).await?)
     }
-    async fn begin_write(&self, _name: &str) -> StoreResult<Transaction<'static, Sqlite>> {
+    async fn begin_write(&self, _name: &str) -> StoreResult<WriteTx<Sqlite>> {
         // The single write connection and IMMEDIATE (write lock at BEGIN) serialize all writers.
-        Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
+        Ok(WriteTx::new(
+            self.write.begin_with("BEGIN IMMEDIATE").await?,
+            None,
+        ))
     }
     async fn after_insert(conn: &mut SqliteConnection, name: &str) -> StoreResult<()> {
         sqlx::query("INSERT OR IGNORE INTO server_names (name) VALUES (?)")
