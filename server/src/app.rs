@@ -113,7 +113,9 @@ pub fn state_for(settings: Settings, store: DynStore) -> anyhow::Result<AppState
         redis.as_ref(),
         &c.key_prefix,
     ));
+    let sync = crate::sync::Syncer::new(store.clone(), &config.sync, &metrics)?;
     Ok(AppState {
+        sync,
         store,
         tokens: Arc::new(tokens),
         exchanges,

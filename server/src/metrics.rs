@@ -168,6 +168,11 @@ impl Metrics {
         })
     }
 
+    /// Add the metrics of a subsystem that exists only when configured (sync).
+    pub fn register(&self, c: Box<dyn prometheus::core::Collector>) {
+        self.registry.register(c).expect("metric registered once");
+    }
+
     /// The text exposition format.
     pub fn render(&self) -> String {
         let mut buf = Vec::new();

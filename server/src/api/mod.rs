@@ -12,6 +12,7 @@
 //! 7. on the API only: rate limits (429 + `Retry-After`), and CORS on the read routes, so the VS Code MCP
 //!    gallery can read from a browser while writes stay out of reach of cross-origin pages.
 
+pub mod admin_sync;
 pub mod ops;
 pub mod path;
 pub mod private;
@@ -59,6 +60,8 @@ pub struct AppState {
     pub draining: Arc<AtomicBool>,
     /// Set once `/readyz` found the schema current; until then readiness always probes.
     pub schema_checked: Arc<AtomicBool>,
+    /// The sync sources (`sync.sources`), when any is configured.
+    pub sync: Option<Arc<crate::sync::Syncer>>,
 }
 
 impl AppState {
@@ -94,6 +97,10 @@ fn api_routes(state: &AppState) -> Router<AppState> {
         )
         .route("/auth/oidc", post(crate::auth::exchange::oidc))
         .route("/validate", post(write::validate))
+        .route(
+            "/admin/sync",
+            get(admin_sync::status).post(admin_sync::trigger),
+        )
         .route("/health", get(ops::api_health))
         .route("/ping", get(ops::ping))
         .route("/version", get(ops::version));

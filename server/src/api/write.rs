@@ -19,7 +19,7 @@ const PUBLISH_FAILED: &str = "Failed to publish server";
 
 /// The `Authorization` header is a required parameter: its absence (or an empty value) is a 422 like any
 /// missing field, reported with the empty value as huma does.
-fn auth_header(headers: &HeaderMap) -> Result<String, ErrorDetail> {
+pub(super) fn auth_header(headers: &HeaderMap) -> Result<String, ErrorDetail> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -49,7 +49,7 @@ fn parse_body(body: &Bytes) -> ApiResult<Value> {
     })
 }
 
-fn authorize(s: &AppState, header: &str) -> ApiResult<Principal> {
+pub(super) fn authorize(s: &AppState, header: &str) -> ApiResult<Principal> {
     s.tokens.authorize(header).map_err(|e| {
         let problem = Problem::new(StatusCode::UNAUTHORIZED, e.to_string());
         match e {

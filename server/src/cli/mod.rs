@@ -4,8 +4,10 @@
 mod client;
 mod import;
 mod publish;
+mod sync;
 
 use crate::config::{Backend, Config, LogFormat, Overrides};
+
 use crate::{app, serve};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -47,6 +49,23 @@ pub enum Command {
         /// Accept any bearer token as admin (local development only).
         #[arg(long)]
         dev_auth: bool,
+        /// Keep in sync with this MCP registry (adds a `registry` source named `upstream` to sync.sources).
+        #[arg(long, value_name = "URL")]
+        upstream: Option<String>,
+    },
+    /// Run the configured sync sources (sync.sources) and print each run's report.
+    Sync {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Run once and exit (the only mode: the server schedules runs itself).
+        #[arg(long, required = true)]
+        once: bool,
+        /// Only this source.
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
+        /// Like `serve --upstream`: sync from this registry as source `upstream`.
+        #[arg(long, value_name = "URL")]
+        upstream: Option<String>,
     },
     /// Apply or inspect database migrations.
     Migrate {
@@ -140,12 +159,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             backend,
             sqlite_path,
             dev_auth,
+            upstream,
         } => {
             let overrides = Overrides {
                 listen,
                 backend,
                 sqlite_path,
                 dev_auth,
+                upstream,
             };
             let config = load(&config, &overrides)?;
             init_logging(config.log.format, &config.log.level);
@@ -196,6 +217,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Import(args) => import::run(args).await,
+        Command::Sync {
+            config,
+            once: _,
+            source,
+            upstream,
+        } => {
+            let overrides = Overrides {
+                upstream,
+                ..Overrides::default()
+            };
+            let config = load(&config, &overrides)?;
+            init_logging(LogFormat::Text, "warn");
+            sync::run_once(config, source.as_deref()).await
+        }
         Command::Validate { file } => client::validate_file(&file),
         Command::Healthcheck { url, timeout } => client::healthcheck(&url, timeout).await,
         Command::Smoke(args) => client::smoke(args).await,

@@ -6,6 +6,7 @@ mod auth;
 mod env;
 mod resolve;
 mod secrets;
+mod sync;
 
 pub use auth::{
     ANONYMOUS_NAMESPACE, AuthConfig, DnsExchange, ExchangesConfig, GithubAtExchange,
@@ -14,6 +15,9 @@ pub use auth::{
 };
 pub use resolve::{RedisTarget, Settings, StoreTarget};
 pub use secrets::read_secret_file;
+pub use sync::{
+    DEFAULT_INTERVAL, SourceConfig, SourceKind, SyncConfig, VersionsPolicy, glob_matches,
+};
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -34,6 +38,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
+    pub sync: SyncConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -293,6 +298,8 @@ pub struct Overrides {
     pub backend: Option<Backend>,
     pub sqlite_path: Option<PathBuf>,
     pub dev_auth: bool,
+    /// `--upstream URL`: a `registry` source named `upstream` with the default interval.
+    pub upstream: Option<String>,
 }
 
 impl Config {
@@ -338,6 +345,19 @@ impl Config {
         }
         if overrides.dev_auth {
             config.auth.dev_mode = true;
+        }
+        if let Some(url) = &overrides.upstream {
+            if config.sync.sources.iter().any(|s| s.name == "upstream") {
+                anyhow::bail!(
+                    "--upstream: sync.sources already has a source named 'upstream'; drop one of them"
+                );
+            }
+            config.sync.sources.push(SourceConfig {
+                name: "upstream".into(),
+                kind: SourceKind::Registry,
+                url: url.clone(),
+                ..SourceConfig::default()
+            });
         }
         config.validate()?;
         Ok(config)
@@ -435,6 +455,7 @@ impl Config {
                 "rate_limit: every rate and burst must be > 0 when rate_limit.enabled is true (turn the limiter off with rate_limit.enabled: false)"
             );
         }
+        self.sync.validate()?;
         // A bare word that is not a level parses as a target name and silences every log: refuse it.
         const LEVELS: &[&str] = &["error", "warn", "info", "debug", "trace", "off"];
         let bare_word = !self.log.level.contains(['=', ',', ':', '[']);

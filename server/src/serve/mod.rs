@@ -80,6 +80,10 @@ pub async fn run(
     let draining = state.draining.clone();
     let limits = Arc::new(Limits::from(&state.config.server));
     let metrics = state.metrics.clone();
+    // The sync schedulers live as long as the server (and stop with it: a run cut short resumes on the
+    // replica that takes the lease next).
+    let schedulers = state.sync.as_ref().map(|s| s.spawn()).unwrap_or_default();
+    let _stop_schedulers = AbortOnDrop(schedulers);
     let app = api::router(state);
     let connections = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
@@ -263,5 +267,16 @@ pub async fn termination_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = term => {},
+    }
+}
+
+/// Aborts the tasks when dropped.
+struct AbortOnDrop(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        for t in &self.0 {
+            t.abort();
+        }
     }
 }

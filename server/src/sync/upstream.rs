@@ -47,6 +47,8 @@ pub struct Entry {
     pub status_message: Option<String>,
     pub updated_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
+    /// The upstream's `isLatest` when the page was read.
+    pub is_latest: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -120,48 +122,86 @@ pub fn item_of(element: &Value) -> Item {
         status_message: official["statusMessage"].as_str().map(str::to_owned),
         updated_at,
         published_at: time_at(&official["publishedAt"]),
+        is_latest: official["isLatest"].as_bool().unwrap_or(false),
     })
 }
 
-/// Walks `base` from `since`, calling `page` with each page's items in order.
-pub async fn walk<F, Fut>(
-    http: &reqwest::Client,
-    base: &str,
+/// One page of a walk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub items: Vec<Item>,
+    /// Where the walk continues after this page (`None`: this was the last page). A walk resumed with it
+    /// (and the same `since`) brings the rest.
+    pub next_cursor: Option<String>,
+}
+
+/// A walk of `base` from `since`, pulled page by page with [`Walker::next`].
+pub struct Walker<'a> {
+    http: &'a reqwest::Client,
+    base: String,
     since: Option<DateTime<Utc>>,
     limits: Limits,
-    mut page: F,
-) -> anyhow::Result<Summary>
-where
-    F: FnMut(Vec<Item>) -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<()>>,
-{
-    let base = base.trim_end_matches('/');
-    let mut summary = Summary::default();
-    let mut cursor: Option<String> = None;
-    loop {
-        if summary.pages >= limits.max_pages
-            || summary.entries + summary.rejected >= limits.max_items
+    cursor: Option<String>,
+    done: bool,
+    pub summary: Summary,
+    /// The upstream's clock (`Date` header) at its first answer: every change after it may have been
+    /// missed by this walk (pages are ordered by name, not time), so the next walk must start before it.
+    pub upstream_time: Option<DateTime<Utc>>,
+}
+
+impl<'a> Walker<'a> {
+    /// Starts at `cursor` (a resumed walk) or at the beginning.
+    pub fn new(
+        http: &'a reqwest::Client,
+        base: &str,
+        since: Option<DateTime<Utc>>,
+        cursor: Option<String>,
+        limits: Limits,
+    ) -> Self {
+        Walker {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+            since,
+            limits,
+            cursor,
+            done: false,
+            summary: Summary::default(),
+            upstream_time: None,
+        }
+    }
+
+    /// The next page, or `None` at the end of the listing or at a bound (`summary.truncated`).
+    pub async fn next(&mut self) -> anyhow::Result<Option<Page>> {
+        let limits = self.limits;
+        if self.done {
+            return Ok(None);
+        }
+        if self.summary.pages >= limits.max_pages
+            || self.summary.entries + self.summary.rejected >= limits.max_items
         {
-            summary.truncated = true;
-            return Ok(summary);
+            self.summary.truncated = true;
+            self.done = true;
+            return Ok(None);
         }
         let mut query: Vec<(&str, String)> = vec![
             ("limit", limits.page_size.to_string()),
             ("include_deleted", "true".into()),
         ];
-        if let Some(t) = since {
+        if let Some(t) = self.since {
             query.push((
                 "updated_since",
                 t.to_rfc3339_opts(SecondsFormat::Micros, true),
             ));
         }
-        if let Some(c) = &cursor {
+        if let Some(c) = &self.cursor {
             query.push(("cursor", c.clone()));
         }
+        let base = &self.base;
         let url = url::Url::parse_with_params(&format!("{base}/v0.1/servers"), &query)
             .map_err(|e| anyhow::anyhow!("{base}: not a URL: {e}"))?
             .to_string();
-        let mut resp = http
+        let mut resp = self
+            .http
             .get(&url)
             .timeout(limits.timeout)
             .send()
@@ -170,8 +210,20 @@ where
         if !resp.status().is_success() {
             anyhow::bail!("{url}: HTTP {}", resp.status().as_u16());
         }
+        if self.upstream_time.is_none() {
+            self.upstream_time = resp
+                .headers()
+                .get(reqwest::header::DATE)
+                .and_then(|d| d.to_str().ok())
+                .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
+                .map(|t| t.with_timezone(&Utc));
+        }
         let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await? {
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| anyhow::anyhow!("{url}: {}", mcp_registry_client::error_chain(&e)))?
+        {
             body.extend_from_slice(&chunk);
             anyhow::ensure!(
                 body.len() <= limits.max_page_bytes,
@@ -187,23 +239,42 @@ where
             .iter()
             .map(item_of)
             .collect();
-        summary.pages += 1;
+        self.summary.pages += 1;
         for i in &items {
             match i {
                 Item::Entry(e) => {
-                    summary.entries += 1;
-                    summary.high_water = summary.high_water.max(Some(e.updated_at));
+                    self.summary.entries += 1;
+                    self.summary.high_water = self.summary.high_water.max(Some(e.updated_at));
                 }
-                Item::Rejected { .. } => summary.rejected += 1,
+                Item::Rejected { .. } => self.summary.rejected += 1,
             }
         }
-        let empty = items.is_empty();
-        page(items).await?;
-        match doc["metadata"]["nextCursor"].as_str() {
-            Some(c) if !c.is_empty() && !empty => cursor = Some(c.to_owned()),
-            _ => return Ok(summary),
-        }
+        let next_cursor = match doc["metadata"]["nextCursor"].as_str() {
+            Some(c) if !c.is_empty() && !items.is_empty() => Some(c.to_owned()),
+            _ => None,
+        };
+        self.done = next_cursor.is_none();
+        self.cursor = next_cursor.clone();
+        Ok(Some(Page { items, next_cursor }))
     }
+}
+
+/// Walks `base` from `since` to the end (or a bound), calling `page` with each page's items in order.
+pub async fn walk<F>(
+    http: &reqwest::Client,
+    base: &str,
+    since: Option<DateTime<Utc>>,
+    limits: Limits,
+    mut page: F,
+) -> anyhow::Result<Summary>
+where
+    F: FnMut(Vec<Item>),
+{
+    let mut walker = Walker::new(http, base, since, None, limits);
+    while let Some(p) = walker.next().await? {
+        page(p.items);
+    }
+    Ok(walker.summary)
 }
 
 #[cfg(test)]

@@ -1,11 +1,8 @@
 //! The upstream walker against a real upstream (one of ours, on every backend): every version with its
 //! status arrives through the pages, and a walk from the high-water mark brings exactly what changed since.
 
-#[path = "common/mod.rs"]
-mod common;
-
-use common::http::{ADMIN_TOKEN, PUBLISHER_TOKEN, TestServer};
-use common::{Kind, server};
+use crate::common::http::{ADMIN_TOKEN, PUBLISHER_TOKEN, TestServer};
+use crate::common::{Kind, server};
 use mcp_registry::sync::upstream::{self, Item, Limits};
 use reqwest::{Method, StatusCode};
 use rstest::rstest;
@@ -28,7 +25,6 @@ async fn walk_all(
                 Item::Rejected { reason, .. } => panic!("rejected: {reason}"),
             }
         }
-        async { Ok(()) }
     })
     .await
     .unwrap();
