@@ -330,3 +330,61 @@ fn postgres_password_comes_from_pgpassfile() {
         "{err}"
     );
 }
+
+#[test]
+fn sync_once_runs_the_configured_sources_and_reports_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let catalogue = json!([
+        common::server("com.example/one", "1.0.0"),
+        common::server("com.example/two", "1.0.0"),
+    ]);
+    let file = write(dir.path(), "catalogue.json", &catalogue.to_string());
+    let config = write(
+        dir.path(),
+        "config.yaml",
+        &format!(
+            "sync:\n  sources:\n    - name: catalogue\n      type: file\n      path: {}\n      interval: 0s\n",
+            file.display()
+        ),
+    );
+    let once = |extra: &[&str]| {
+        run(bin()
+            .args(["sync", "--once", "--config"])
+            .arg(&config)
+            .args(extra)
+            .env("MCP_REGISTRY_STORAGE_SQLITE_PATH", &db))
+    };
+    let (code, out, err) = once(&[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let line: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(line["source"], "catalogue", "{out}");
+    assert_eq!(line["result"]["outcome"], "ran", "{out}");
+    assert_eq!(line["result"]["report"]["added"], 2, "{out}");
+    let (code, out, _) = once(&[]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(r#""added":0"#),
+        "the same file again writes nothing: {out}"
+    );
+
+    // A configuration error is exit 2 (as every command's); a failed run is exit 1.
+    let (code, _, err) = once(&["--source", "nope"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no sync source named 'nope' (configured: catalogue)"),
+        "{err}"
+    );
+    // --upstream adds a registry source; an unreachable one is a failed run (exit 1), reported.
+    let (code, out, _) = once(&["--source", "upstream", "--upstream", "http://127.0.0.1:9"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(r#""source":"upstream""#) && out.contains("127.0.0.1:9"),
+        "{out}"
+    );
+    let (code, _, err) = run(bin()
+        .args(["sync", "--once"])
+        .env("MCP_REGISTRY_STORAGE_SQLITE_PATH", &db));
+    assert_eq!(code, 2);
+    assert!(err.contains("no sync source is configured"), "{err}");
+}
