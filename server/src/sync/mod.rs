@@ -202,6 +202,19 @@ impl Syncer {
             .collect()
     }
 
+    /// The sources a request names: `only`, or every source; `Err` names the configured ones.
+    pub fn select(&self, only: Option<&str>) -> Result<Vec<String>, String> {
+        let names = self.source_names();
+        match only {
+            Some(n) if !names.contains(&n) => Err(format!(
+                "no sync source named '{n}' (configured: {})",
+                names.join(", ")
+            )),
+            Some(n) => Ok(vec![n.to_owned()]),
+            None => Ok(names.iter().map(|n| n.to_string()).collect()),
+        }
+    }
+
     fn source(&self, name: &str) -> Option<&Source> {
         self.sources.iter().find(|s| s.config.name == name)
     }
