@@ -174,6 +174,11 @@ Job reads a hook copy, as the release's Secret does not exist yet at pre-install
 {{- $files = append $files (dict "secret" $secret "key" .key "path" .file) -}}
 {{- end -}}
 {{- end -}}
+{{- if eq .for "server" -}}
+{{- range (include "mcp-registry.syncSources" .ctx | fromJsonArray) -}}
+{{- with .token }}{{ $files = append $files . }}{{ end -}}
+{{- end -}}
+{{- end -}}
 {{- toJson $files -}}
 {{- end -}}
 
@@ -238,6 +243,12 @@ never needs the tokens or the Redis password.
 {{- $_ := set $auth "jwt" $jwt -}}
 {{- $_ := set $auth "exchanges" (include "mcp-registry.exchanges" $ctx | fromJson) -}}
 {{- $_ := set $cfg "auth" $auth -}}
+{{- $sources := include "mcp-registry.syncSources" $ctx | fromJsonArray -}}
+{{- if $sources -}}
+{{- $entries := list -}}
+{{- range $sources }}{{ $entries = append $entries .config }}{{ end -}}
+{{- $_ := set $cfg "sync" (dict "lease_ttl" $v.sync.leaseTtl "sources" $entries) -}}
+{{- end -}}
 {{- toYaml $cfg -}}
 {{- end -}}
 {{- end -}}
@@ -300,6 +311,14 @@ never needs the tokens or the Redis password.
 {{- end -}}
 {{- if and .Values.autoscaling.enabled (eq (int .Values.autoscaling.targetCPUUtilizationPercentage) 0) (eq (int .Values.autoscaling.targetMemoryUtilizationPercentage) 0) -}}
 {{- fail "autoscaling: set targetCPUUtilizationPercentage and/or targetMemoryUtilizationPercentage" -}}
+{{- end -}}
+{{- $names := list -}}
+{{- range $i, $s := .Values.sync.sources -}}
+{{- if has $s.name $names }}{{ fail (printf "sync.sources[%d].name: %q is used by two sources" $i $s.name) }}{{ end -}}
+{{- $names = append $names $s.name -}}
+{{- if and $s.file (not (hasKey $.Values.sync.files $s.file)) -}}
+{{- fail (printf "sync.sources[%d].file: %q is not a key of sync.files" $i $s.file) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 
@@ -408,6 +427,71 @@ URLs; the API server for the kubernetes preset), to `networkPolicy.egress.authTo
       protocol: TCP
     {{- end }}
   {{- with .Values.networkPolicy.egress.authTo }}
+  to:
+    {{- include "mcp-registry-common.tpl" (dict "value" . "ctx" $) | nindent 4 }}
+  {{- end }}
+{{- end }}
+{{- end -}}
+
+
+{{/*
+mcp-registry.syncSources -> JSON list, one per `sync.sources` entry: {config, token, ca}. `config` is the
+server's `sync.sources` entry (the chart's `tokenSecret`, `caConfigMap` and `file` replaced by `token_file`,
+`ca_file` and `path`); `token` the file of `tokenSecret` in the server's secrets volume (secretFiles); `ca` the
+item of `caConfigMap` in the sync-ca volume.
+*/}}
+{{- define "mcp-registry.syncSources" -}}
+{{- $out := list -}}
+{{- range .Values.sync.sources -}}
+{{- $c := omit . "tokenSecret" "caConfigMap" "file" -}}
+{{- $r := dict -}}
+{{- with .tokenSecret -}}
+{{- $t := dict "secret" (include "mcp-registry-common.tpl" (dict "value" .name "ctx" $)) "key" (.key | default "token") "path" (printf "sync-%s-token" $c.name) -}}
+{{- $_ := set $c "token_file" (printf "%s/%s" (include "mcp-registry.secretsDir" $) $t.path) -}}
+{{- $_ := set $r "token" $t -}}
+{{- end -}}
+{{- with .caConfigMap -}}
+{{- $ca := dict "configMap" (include "mcp-registry-common.tpl" (dict "value" .name "ctx" $)) "key" (.key | default "ca.crt") "path" (printf "%s.crt" $c.name) -}}
+{{- $_ := set $c "ca_file" (printf "/etc/mcp-registry/sync-ca/%s" $ca.path) -}}
+{{- $_ := set $r "ca" $ca -}}
+{{- end -}}
+{{- with .file }}{{ $_ := set $c "path" (printf "/etc/mcp-registry/sync/%s" .) }}{{ end -}}
+{{- $_ := set $r "config" $c -}}
+{{- $out = append $out $r -}}
+{{- end -}}
+{{- toJson $out -}}
+{{- end -}}
+
+{{/* mcp-registry.syncCaVolume -> the `sync-ca` volume (the sources' `caConfigMap` bundles), or nothing. */}}
+{{- define "mcp-registry.syncCaVolume" -}}
+{{- $cas := list -}}
+{{- range (include "mcp-registry.syncSources" . | fromJsonArray) }}{{ with .ca }}{{ $cas = append $cas . }}{{ end }}{{ end -}}
+{{- if $cas }}
+- name: sync-ca
+  projected:
+    sources:
+    {{- range $cas }}
+      - configMap:
+          name: {{ .configMap }}
+          items:
+            - key: {{ .key }}
+              path: {{ .path }}
+    {{- end }}
+{{- end -}}
+{{- end -}}
+
+{{/* mcp-registry.syncEgress -> an egress rule for the `registry` and `git` sources, to
+`networkPolicy.egress.syncTo` (or anywhere) on `syncPorts`. Empty without such a source. */}}
+{{- define "mcp-registry.syncEgress" -}}
+{{- $remote := false -}}
+{{- range .Values.sync.sources }}{{ if has .type (list "registry" "git") }}{{ $remote = true }}{{ end }}{{ end -}}
+{{- if $remote }}
+- ports:
+    {{- range .Values.networkPolicy.egress.syncPorts }}
+    - port: {{ . }}
+      protocol: TCP
+    {{- end }}
+  {{- with .Values.networkPolicy.egress.syncTo }}
   to:
     {{- include "mcp-registry-common.tpl" (dict "value" . "ctx" $) | nindent 4 }}
   {{- end }}
