@@ -124,11 +124,20 @@ async fn a_chained_registry_reflects_every_change_with_exact_counts(
     run_ok(&down, "upstream").await;
     converges(&down, &third, Duration::from_secs(10)).await;
 
-    // The status endpoint.
-    let (st, s, _) = third
-        .req(Method::GET, "/v0.1/admin/sync", Some(ADMIN_TOKEN), None)
-        .await;
-    assert_eq!(st, StatusCode::OK);
+    // The status endpoint, once the run that brought the deletion has saved its state (the changes
+    // become visible before the run ends).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let s = loop {
+        let (st, s, _) = third
+            .req(Method::GET, "/v0.1/admin/sync", Some(ADMIN_TOKEN), None)
+            .await;
+        assert_eq!(st, StatusCode::OK);
+        if s["sources"][0]["runs"].as_u64().unwrap() >= 2 || tokio::time::Instant::now() > deadline
+        {
+            break s;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     let src = &s["sources"][0];
     assert_eq!(
         (src["name"].as_str(), src["type"].as_str()),
